@@ -1,0 +1,56 @@
+"""What every command shares: settings (read once, in `main`), and a way to reach the database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import asyncpg
+import click
+
+from gateway.database.resolve import ensure_dev_master_key, resolve_database
+from gateway.errors import GatewayError
+from gateway.settings import Settings
+
+T = TypeVar("T")
+
+
+@dataclass
+class CliState:
+    settings: Settings
+
+
+def state(ctx: click.Context) -> CliState:
+    found = ctx.find_object(CliState)
+    if found is None:  # pragma: no cover - main() always sets it
+        raise click.UsageError("internal: no CLI state")
+    return found
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run one command's coroutine; project errors become a clean message and exit code 1."""
+    try:
+        return asyncio.run(coro)
+    except GatewayError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise click.ClickException(f"database error: {exc}") from exc
+
+
+async def resolved(settings: Settings) -> Settings:
+    """Settings with database URLs and a master key, starting/joining the embedded server."""
+    with_db, _server = await resolve_database(settings)
+    return ensure_dev_master_key(with_db)
+
+
+@asynccontextmanager
+async def control_connection(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    """One connection to the control database as the application role."""
+    conn = await asyncpg.connect(str(settings.database_url))
+    try:
+        yield conn
+    finally:
+        await conn.close()

@@ -1,0 +1,1 @@
+"""Postgres at the edge: the embedded server, role bootstrap and migrations."""

@@ -1,0 +1,65 @@
+"""Operations endpoints: liveness, readiness, metrics, and (opt-in) benchmark floor routes."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway import metrics
+from gateway.services import Services
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+async def healthz(_: Request) -> Response:
+    """The process is up and answering; says nothing about its dependencies."""
+    return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+async def readyz(request: Request) -> Response:
+    """Ready when every data store answers and the change feed is listening."""
+    svc = services(request)
+    stores = await svc.stores.ping()
+    ready = all(stores.values()) and svc.feed.connected
+    body = {
+        "status": "ready" if ready else "unavailable",
+        "stores": {name: "ok" if ok else "unreachable" for name, ok in stores.items()},
+        "change_feed": "listening" if svc.feed.connected else "disconnected",
+    }
+    return JSONResponse(
+        body, status_code=200 if ready else 503, headers={"Cache-Control": "no-store"}
+    )
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    body, content_type = metrics.render(request.app.state.multiproc_dir)
+    return Response(body, media_type=content_type)
+
+
+async def floor_static(_: Request) -> Response:
+    """Benchmark floor: the cheapest JSON answer the stack can give."""
+    return JSONResponse({"status": "ok", "floor": "static"})
+
+
+async def floor_query(request: Request) -> Response:
+    """Benchmark floor: one `SELECT 1` through the control pool."""
+    value = await services(request).stores.control.fetchval("SELECT 1")
+    return JSONResponse({"status": "ok", "floor": "query", "value": value})
+
+
+def routes(bench: bool) -> list[Route]:
+    found = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+    ]
+    if bench:
+        found += [
+            Route("/_floor/static", floor_static, methods=["GET"]),
+            Route("/_floor/query", floor_query, methods=["GET"]),
+        ]
+    return found

@@ -1,0 +1,250 @@
+"""Settings, read once at start-up from the environment (and an optional `.env` file).
+
+Nothing else in the code base reads `os.environ`: the CLI calls `load_settings()` once and
+passes the result down. Secrets are wrapped in `starlette.datastructures.Secret` so that a
+stray `repr()` in a log line or a traceback shows `Secret('**********')`.
+
+Every variable is prefixed `GATEWAY_`; `gateway --help` and the README list them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from starlette.config import Config
+from starlette.datastructures import Secret
+
+from gateway.errors import ConfigurationError
+
+Environment = Literal["dev", "test", "production"]
+LogFormat = Literal["json", "console"]
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class MasterKey:
+    """One AEAD key-encryption key; `kid` is stored beside every ciphertext it made."""
+
+    kid: str
+    key: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: Environment = "dev"
+    database_url: Secret | None = None
+    migration_database_url: Secret | None = None
+    # Extra district data stores beyond "main" (the control database), by store name.
+    stores: Mapping[str, Secret] = field(default_factory=dict)
+    migration_stores: Mapping[str, Secret] = field(default_factory=dict)
+    base_url: str = "http://127.0.0.1:8000"
+    home: Path = Path(".gateway")
+    # The first key encrypts; every key listed can decrypt (rotation).
+    master_keys: tuple[MasterKey, ...] = ()
+    log_level: str = "INFO"
+    log_format: LogFormat = "json"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    pool_min_size: int = 2
+    pool_max_size: int = 10
+    token_ttl_seconds: int = 900
+    max_body_bytes: int = 64 * 1024
+    max_document_bytes: int = 1024 * 1024
+    pesc_dir: Path = _REPO_ROOT.parent / "shared" / "pesc"
+    validate_pesc: bool = False
+    # Client authentication protection (token endpoint and web sign-in).
+    lockout_threshold: int = 5
+    lockout_address_threshold: int = 50
+    lockout_window_seconds: int = 900
+    lockout_seconds: int = 900
+    token_rate_per_second: float = 20.0
+    token_rate_burst: int = 40
+    session_ttl_seconds: int = 8 * 3600
+    bench_routes: bool = False
+
+    @property
+    def embedded(self) -> bool:
+        """True when no database URL is configured: the gateway runs its own Postgres."""
+        return self.database_url is None
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.env == "production" or self.base_url.startswith("https://")
+
+    @property
+    def issuer(self) -> str:
+        return self.base_url.rstrip("/")
+
+    def with_database(
+        self,
+        database_url: str,
+        migration_database_url: str | None = None,
+        stores: Mapping[str, str] | None = None,
+        migration_stores: Mapping[str, str] | None = None,
+    ) -> Settings:
+        """A copy pointing at concrete databases (used once the embedded server is up)."""
+        return replace(
+            self,
+            database_url=Secret(database_url),
+            migration_database_url=Secret(migration_database_url or database_url),
+            stores={k: Secret(v) for k, v in (stores or {}).items()},
+            migration_stores={k: Secret(v) for k, v in (migration_stores or {}).items()},
+        )
+
+    def require_production(self) -> None:
+        """Refuse to serve in production without what production needs.
+
+        Raises ConfigurationError naming every missing or unsafe setting at once, so an operator
+        fixes them in one go rather than one restart at a time.
+        """
+        problems: list[str] = []
+        if self.database_url is None:
+            problems.append("GATEWAY_DATABASE_URL is required (the application role's URL)")
+        if not self.master_keys:
+            problems.append(
+                "GATEWAY_MASTER_KEY is required (kid:base64 of 32 random bytes; "
+                "generate one with `gateway keys master-key`)"
+            )
+        if self.base_url == Settings.base_url:
+            problems.append("GATEWAY_BASE_URL is required (the public https:// address)")
+        elif not self.base_url.startswith("https://"):
+            problems.append("GATEWAY_BASE_URL must be https:// in production")
+        if problems:
+            raise ConfigurationError(
+                "production mode cannot start:\n  - " + "\n  - ".join(problems)
+            )
+
+
+def _secret_map(raw: str, name: str) -> dict[str, Secret]:
+    if not raw.strip():
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(
+            f'{name} must be a JSON object {{"store": "postgresql://..."}}'
+        ) from exc
+    if not isinstance(parsed, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()
+    ):
+        raise ConfigurationError(f"{name} must map store names to URLs")
+    if "main" in parsed:
+        raise ConfigurationError(f"{name}: 'main' is GATEWAY_DATABASE_URL itself")
+    return {k: Secret(v) for k, v in parsed.items()}
+
+
+def parse_master_keys(raw: str) -> tuple[MasterKey, ...]:
+    """Parse `kid:base64key[,kid:base64key...]`; each key must be 32 bytes (AES-256-GCM)."""
+    keys: list[MasterKey] = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        kid, sep, encoded = item.partition(":")
+        if not sep or not kid:
+            raise ConfigurationError("GATEWAY_MASTER_KEY entries look like kid:base64key")
+        try:
+            key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        except (binascii.Error, ValueError) as exc:
+            raise ConfigurationError(f"GATEWAY_MASTER_KEY {kid}: not base64") from exc
+        if len(key) != 32:
+            raise ConfigurationError(f"GATEWAY_MASTER_KEY {kid}: must decode to 32 bytes")
+        keys.append(MasterKey(kid, key))
+    if len({k.kid for k in keys}) != len(keys):
+        raise ConfigurationError("GATEWAY_MASTER_KEY: key ids must be unique")
+    return tuple(keys)
+
+
+def _url(raw: str | None, name: str) -> Secret | None:
+    if not raw:
+        return None
+    if urlsplit(raw).scheme not in {"postgres", "postgresql"}:
+        raise ConfigurationError(f"{name} must be a postgresql:// URL")
+    return Secret(raw)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+) -> Settings:
+    """Read every GATEWAY_* setting once. Raises ConfigurationError on a bad value."""
+    source = dict(os.environ if environ is None else environ)
+    path = Path(env_file) if env_file is not None else None
+    config = Config(env_file=path if path is not None and path.is_file() else None, environ=source)
+
+    def get(name: str, default: str = "") -> str:
+        return str(config(name, default=default))
+
+    def number(name: str, default: int, minimum: int = 0) -> int:
+        raw = get(name, str(default))
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from exc
+        if value < minimum:
+            raise ConfigurationError(f"{name} must be at least {minimum}")
+        return value
+
+    def flag(name: str, default: bool) -> bool:
+        raw = get(name, "1" if default else "0").strip().lower()
+        if raw in {"1", "true", "yes", "on"}:
+            return True
+        if raw in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+
+    env = get("GATEWAY_ENV", "dev")
+    if env not in ("dev", "test", "production"):
+        raise ConfigurationError("GATEWAY_ENV must be dev, test or production")
+    log_format = get("GATEWAY_LOG_FORMAT", "json")
+    if log_format not in ("json", "console"):
+        raise ConfigurationError("GATEWAY_LOG_FORMAT must be json or console")
+    base_url = get("GATEWAY_BASE_URL", Settings.base_url).rstrip("/")
+    if urlsplit(base_url).scheme not in {"http", "https"} or not urlsplit(base_url).netloc:
+        raise ConfigurationError("GATEWAY_BASE_URL must be an http(s):// URL")
+    pesc_default = str(Settings.pesc_dir)
+    token_rate = get("GATEWAY_TOKEN_RATE_PER_SECOND", str(Settings.token_rate_per_second))
+    try:
+        token_rate_value = float(token_rate)
+    except ValueError as exc:
+        raise ConfigurationError("GATEWAY_TOKEN_RATE_PER_SECOND must be a number") from exc
+
+    return Settings(
+        env=env,  # type: ignore[arg-type]
+        database_url=_url(get("GATEWAY_DATABASE_URL"), "GATEWAY_DATABASE_URL"),
+        migration_database_url=_url(
+            get("GATEWAY_MIGRATION_DATABASE_URL"), "GATEWAY_MIGRATION_DATABASE_URL"
+        )
+        or _url(get("GATEWAY_DATABASE_URL"), "GATEWAY_DATABASE_URL"),
+        stores=_secret_map(get("GATEWAY_STORES"), "GATEWAY_STORES"),
+        migration_stores=_secret_map(get("GATEWAY_MIGRATION_STORES"), "GATEWAY_MIGRATION_STORES"),
+        base_url=base_url,
+        home=Path(get("GATEWAY_HOME", ".gateway")),
+        master_keys=parse_master_keys(get("GATEWAY_MASTER_KEY")),
+        log_level=get("GATEWAY_LOG_LEVEL", "INFO").upper(),
+        log_format=log_format,  # type: ignore[arg-type]
+        host=get("GATEWAY_HOST", "127.0.0.1"),
+        port=number("GATEWAY_PORT", 8000, 1),
+        workers=number("GATEWAY_WORKERS", 1, 1),
+        pool_min_size=number("GATEWAY_POOL_MIN_SIZE", 2, 0),
+        pool_max_size=number("GATEWAY_POOL_MAX_SIZE", 10, 1),
+        token_ttl_seconds=number("GATEWAY_TOKEN_TTL_SECONDS", 900, 60),
+        max_body_bytes=number("GATEWAY_MAX_BODY_BYTES", 64 * 1024, 1024),
+        max_document_bytes=number("GATEWAY_MAX_DOCUMENT_BYTES", 1024 * 1024, 1024),
+        pesc_dir=Path(get("GATEWAY_PESC_DIR", pesc_default)),
+        validate_pesc=flag("GATEWAY_VALIDATE_PESC", False),
+        lockout_threshold=number("GATEWAY_LOCKOUT_THRESHOLD", 5, 1),
+        lockout_address_threshold=number("GATEWAY_LOCKOUT_ADDRESS_THRESHOLD", 50, 1),
+        lockout_window_seconds=number("GATEWAY_LOCKOUT_WINDOW_SECONDS", 900, 1),
+        lockout_seconds=number("GATEWAY_LOCKOUT_SECONDS", 900, 1),
+        token_rate_per_second=token_rate_value,
+        token_rate_burst=number("GATEWAY_TOKEN_RATE_BURST", 40, 1),
+        session_ttl_seconds=number("GATEWAY_SESSION_TTL_SECONDS", 8 * 3600, 60),
+        bench_routes=flag("GATEWAY_BENCH_ROUTES", False),
+    )

@@ -1,0 +1,95 @@
+"""Session-wide real PostgreSQL, migrated once; apps and services built on it per need."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from gateway.database.bootstrap import bootstrap
+from gateway.database.migrations import CONTROL, DISTRICT, migrate
+from gateway.settings import MasterKey, Settings
+from tests.postgres import superuser_url
+
+TEST_DATABASE = "gateway_test"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class PgDatabase:
+    superuser_url: str
+    owner_url: str
+    app_url: str
+    password: str | None
+    how: str
+
+    def settings(self, home: Path, **overrides: object) -> Settings:
+        base = Settings(
+            env="test",
+            home=home,
+            master_keys=(MasterKey("test1", secrets.token_bytes(32)),),
+            log_format="json",
+            pool_min_size=1,
+            pool_max_size=5,
+        ).with_database(self.app_url, self.owner_url)
+        return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[tuple[str, str | None, str]]:
+    with superuser_url() as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+async def database(pg_server: tuple[str, str | None, str]) -> PgDatabase:
+    url, password, how = pg_server
+    if how == "embedded":
+        # Durability buys nothing in a throw-away test cluster; speed does.
+        conn = await asyncpg.connect(url)
+        try:
+            for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+                await conn.execute(f"ALTER SYSTEM SET {setting} = off")
+            await conn.execute("SELECT pg_reload_conf()")
+        finally:
+            await conn.close()
+    urls = (await bootstrap(url, [TEST_DATABASE], password=password, fresh=True))[TEST_DATABASE]
+    await migrate(urls.owner_url, [CONTROL, DISTRICT])
+    return PgDatabase(url, urls.owner_url, urls.app_url, password, how)
+
+
+_lea_counter = itertools.count(1)
+
+
+def unique_lea() -> str:
+    """A fresh LEA code per call, so tests never share a district."""
+    return f"T{next(_lea_counter):04d}{secrets.token_hex(2).upper()}"
+
+
+@pytest.fixture
+async def app_conn(database: PgDatabase) -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the application role (RLS applies)."""
+    conn = await asyncpg.connect(database.app_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def owner_conn(database: PgDatabase) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(database.owner_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+def b64key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
