@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute
 
 from gateway import health
 from gateway.middleware import EdgeMiddleware
+from gateway.oauth import endpoints as oauth
 from gateway.problems import ProblemHandlers
 from gateway.services import Services
 from gateway.settings import Settings
@@ -23,15 +24,14 @@ def create_app(settings: Settings, *, multiproc_dir: str | None = None) -> Starl
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        svc = Services.create(settings)
-        await svc.start()
+        svc = await Services.open(settings)
         app.state.services = svc
         try:
             yield
         finally:
             await svc.stop()
 
-    routes: list[BaseRoute] = [*health.routes(settings.bench_routes)]
+    routes: list[BaseRoute] = [*health.routes(settings.bench_routes), *oauth.routes()]
     app = Starlette(
         routes=routes,
         middleware=[Middleware(EdgeMiddleware, hsts=settings.base_url.startswith("https://"))],

@@ -73,6 +73,10 @@ class ProblemError(GatewayError):
         body.update(self.extra)
         return body
 
+    def render(self, instance: str | None = None) -> tuple[dict[str, Any], str]:
+        """(body, media type). OAuth errors override this with the RFC 6749 §5.2 form."""
+        return self.problem(instance), "application/problem+json"
+
 
 class BadRequest(ProblemError):
     status = 400
@@ -88,6 +92,9 @@ class ValidationFailed(BadRequest):
     def __init__(self, errors: dict[str, str], detail: str | None = None) -> None:
         super().__init__(detail or "Some fields are invalid.", extra={"errors": errors})
         self.errors = errors
+
+    def __str__(self) -> str:
+        return "; ".join(f"{field}: {message}" for field, message in self.errors.items())
 
 
 class Unauthorized(ProblemError):

@@ -39,12 +39,11 @@ _BY_STATUS: dict[int, type[ProblemError]] = {
 }
 
 
-class ProblemResponse(JSONResponse):
-    media_type = PROBLEM_JSON
-
-
 def problem_response(error: ProblemError, instance: str | None = None) -> Response:
-    return ProblemResponse(error.problem(instance), status_code=error.status, headers=error.headers)
+    body, media_type = error.render(instance)
+    return JSONResponse(
+        body, status_code=error.status, headers=error.headers, media_type=media_type
+    )
 
 
 class ProblemHandlers:

@@ -1,14 +1,24 @@
-"""What one worker holds for its lifetime: pools, caches, the change feed.
+"""What one worker holds for its lifetime: pools, caches, the change feed, background writers.
 
 Built in the app's lifespan from Settings, handed to endpoints through `request.app.state`.
-The order of `start()` matters: pools, then caches (loaded in full), then the change feed
-(which, on connect, reloads the caches once more, so nothing changed in between is missed).
+Start-up order matters: pools, then caches (loaded in full), then the change feed, which on
+connect reloads every cache once more so that nothing changed in between is missed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import timedelta
 
+from gateway.audit import AuditBuffer
+from gateway.lockout import Lockout, LockoutPolicy
+from gateway.oauth.bearer import BearerVerifier
+from gateway.oauth.cache import CredentialCache
+from gateway.oauth.client_auth import ClientAuthenticator
+from gateway.oauth.keys import SigningKeys
+from gateway.oauth.revocation import RevokedTokens
+from gateway.oauth.usage import UsageTracker
+from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
 from tenants.directory import DistrictDirectory
 from tenants.notifications import ChangeFeed
@@ -24,40 +34,115 @@ def store_urls(settings: Settings) -> dict[str, str]:
     return urls
 
 
+def client_lockout_policy(settings: Settings) -> LockoutPolicy:
+    return LockoutPolicy(
+        subject_scope="client_addr",
+        address_scope="addr",
+        threshold=settings.lockout_threshold,
+        address_threshold=settings.lockout_address_threshold,
+        window=timedelta(seconds=settings.lockout_window_seconds),
+        duration=timedelta(seconds=settings.lockout_seconds),
+    )
+
+
 @dataclass
 class Services:
     settings: Settings
     stores: StoreRegistry
     directory: DistrictDirectory
     feed: ChangeFeed
-    started: bool = field(default=False)
+    audit: AuditBuffer
+    credentials: CredentialCache
+    keys: SigningKeys
+    revoked: RevokedTokens
+    lockout: Lockout
+    token_rate: RateLimiter
+    usage: UsageTracker
+    client_auth: ClientAuthenticator
+    bearer: BearerVerifier
 
     @classmethod
-    def create(cls, settings: Settings) -> Services:
+    async def open(cls, settings: Settings) -> Services:
+        """Open the pools, load every cache, start listening and the background writers."""
         urls = store_urls(settings)
         stores = StoreRegistry(
             urls, min_size=settings.pool_min_size, max_size=settings.pool_max_size
         )
-        return cls(
+        await stores.open()
+        control = stores.control
+        directory = DistrictDirectory(stores)
+        audit = AuditBuffer(control)
+        credentials = CredentialCache(control)
+        keys = SigningKeys(control, settings.master_keys)
+        revoked = RevokedTokens(control)
+        lockout = Lockout(control, client_lockout_policy(settings))
+        svc = cls(
             settings=settings,
             stores=stores,
-            directory=DistrictDirectory(stores),
+            directory=directory,
             feed=ChangeFeed(urls[MAIN_STORE]),
+            audit=audit,
+            credentials=credentials,
+            keys=keys,
+            revoked=revoked,
+            lockout=lockout,
+            token_rate=RateLimiter(settings.token_rate_per_second, settings.token_rate_burst),
+            usage=UsageTracker(control),
+            client_auth=ClientAuthenticator(credentials, lockout, audit),
+            bearer=BearerVerifier(
+                keys,
+                credentials,
+                revoked,
+                directory,
+                issuer=settings.issuer,
+                audience=f"{settings.issuer}/api",
+            ),
         )
+        try:
+            await svc._start()
+        except BaseException:
+            await stores.close()
+            raise
+        return svc
 
-    async def start(self) -> None:
-        await self.stores.open()
+    async def _start(self) -> None:
         await self.directory.load()
+        await self.credentials.load()
+        await self.keys.ensure_active()
+        await self.revoked.load()
+        await self.lockout.load()
 
         async def district_changed(key: str) -> None:
             await self.directory.refresh(int(key))
 
-        self.feed.on_change("districts", district_changed)
-        self.feed.on_resync(self.directory.load)
-        await self.feed.start()
-        self.started = True
+        async def consumer_changed(_key: str) -> None:
+            await self.credentials.load()
+
+        async def keys_changed(_key: str) -> None:
+            await self.keys.load()
+
+        feed = self.feed
+        feed.on_change("districts", district_changed)
+        feed.on_change("credentials", self.credentials.refresh_client)
+        feed.on_change("credential_secrets", self.credentials.refresh_credential)
+        feed.on_change("consumers", consumer_changed)
+        feed.on_change("signing_keys", keys_changed)
+        feed.on_change("revoked_tokens", self.revoked.refresh)
+        feed.on_change("auth_failures", self.lockout.refresh)
+        for reload in (
+            self.directory.load,
+            self.credentials.load,
+            self.keys.load,
+            self.revoked.load,
+            self.lockout.load,
+        ):
+            feed.on_resync(reload)
+        await feed.start()
+        await self.audit.start()
+        await self.usage.start()
 
     async def stop(self) -> None:
         await self.feed.stop()
+        await self.usage.stop()
+        await self.audit.stop()
         await self.stores.close()
-        self.started = False

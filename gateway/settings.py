@@ -71,6 +71,8 @@ class Settings:
     token_rate_burst: int = 40
     session_ttl_seconds: int = 8 * 3600
     bench_routes: bool = False
+    # Set by `gateway serve` for its workers so that /metrics adds up every worker.
+    metrics_multiproc_dir: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -247,4 +249,5 @@ def load_settings(
         token_rate_burst=number("GATEWAY_TOKEN_RATE_BURST", 40, 1),
         session_ttl_seconds=number("GATEWAY_SESSION_TTL_SECONDS", 8 * 3600, 60),
         bench_routes=flag("GATEWAY_BENCH_ROUTES", False),
+        metrics_multiproc_dir=get("PROMETHEUS_MULTIPROC_DIR") or None,
     )

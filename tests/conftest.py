@@ -10,14 +10,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
+from starlette.applications import Starlette
 
+from gateway.app import create_app
 from gateway.database.bootstrap import bootstrap
 from gateway.database.migrations import CONTROL, DISTRICT, migrate
+from gateway.logging import configure_logging
 from gateway.settings import MasterKey, Settings
 from tests.postgres import superuser_url
+from tests.secrets_seen import Tee
 
 TEST_DATABASE = "gateway_test"
+# One master key for the whole session: what one test seals (signing keys), another opens.
+SESSION_MASTER_KEYS = (MasterKey("test1", secrets.token_bytes(32)),)
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -33,7 +40,7 @@ class PgDatabase:
         base = Settings(
             env="test",
             home=home,
-            master_keys=(MasterKey("test1", secrets.token_bytes(32)),),
+            master_keys=SESSION_MASTER_KEYS,
             log_format="json",
             pool_min_size=1,
             pool_max_size=5,
@@ -93,3 +100,49 @@ async def owner_conn(database: PgDatabase) -> AsyncIterator[asyncpg.Connection]:
 
 def b64key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def capture_logs() -> None:
+    """Every log line of the run goes to one buffer, checked for secrets at the end."""
+    configure_logging(Settings(log_format="json", log_level="DEBUG"), stream=Tee())
+
+
+@pytest.fixture(scope="session")
+def app_settings(database: PgDatabase, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    # A generous token rate so that only the rate-limit test meets the limit.
+    return database.settings(
+        tmp_path_factory.mktemp("home"),
+        bench_routes=True,
+        token_rate_per_second=1000.0,
+        token_rate_burst=1000,
+    )
+
+
+@pytest.fixture(scope="session")
+async def gateway_app(app_settings: Settings) -> AsyncIterator[Starlette]:
+    """The whole app with its lifespan running (pools, caches, change feed)."""
+    app = create_app(app_settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+def client_from(app: Starlette, settings: Settings, address: str) -> httpx.AsyncClient:
+    """An HTTP client into the app, as seen from `address` (lockout is per address)."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url=settings.base_url)
+
+
+@pytest.fixture
+async def client(
+    gateway_app: Starlette, app_settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_from(gateway_app, app_settings, "203.0.113.7") as c:
+        yield c
+
+
+@pytest.fixture
+async def control(gateway_app: Starlette) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the control database as the application role (what the CLI uses)."""
+    async with gateway_app.state.services.stores.control.acquire() as conn:
+        yield conn

@@ -57,9 +57,9 @@ def cli(ctx: click.Context, home: Path | None, env_file: Path) -> None:
 
 
 def _register() -> None:
-    from gateway.cli import migrate
+    from gateway.cli import credentials, districts, migrate, server
 
-    for module in (migrate,):
+    for module in (server, migrate, districts, credentials):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -54,3 +54,16 @@ async def control_connection(settings: Settings) -> AsyncIterator[asyncpg.Connec
         yield conn
     finally:
         await conn.close()
+
+
+def on_control(
+    ctx: click.Context, action: Callable[[asyncpg.Connection, Settings], Awaitable[T]]
+) -> T:
+    """Run `action(conn, settings)` on a control-database connection, for one command."""
+
+    async def go() -> T:
+        settings = await resolved(state(ctx).settings)
+        async with control_connection(settings) as conn:
+            return await action(conn, settings)
+
+    return run(go())

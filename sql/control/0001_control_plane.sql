@@ -60,7 +60,6 @@ CREATE TABLE credentials (
     expires_at    timestamptz,
     created_at    timestamptz NOT NULL DEFAULT now(),
     created_by    text        NOT NULL,
-    last_used_at  timestamptz,
     revoked_at    timestamptz,
     revoked_by    text,
     CHECK ((kind = 'consumer') = (district_id IS NOT NULL AND consumer_id IS NOT NULL)),
@@ -69,6 +68,14 @@ CREATE TABLE credentials (
 CREATE INDEX credentials_district ON credentials (district_id);
 CREATE TRIGGER credentials_notify AFTER INSERT OR UPDATE OR DELETE ON credentials
     FOR EACH ROW EXECUTE FUNCTION gateway_notify_change('client_id');
+
+-- When each credential last got a token. Kept apart from `credentials` so that these frequent
+-- writes do not wake every worker's credential cache through the change trigger.
+CREATE TABLE credential_usage (
+    credential_id uuid        PRIMARY KEY REFERENCES credentials (credential_id) ON DELETE CASCADE,
+    last_used_at  timestamptz NOT NULL,
+    tokens_issued bigint      NOT NULL DEFAULT 0
+);
 
 -- Secrets of a credential: only hashes. Rotation sets expires_at on the old secret (the
 -- overlap) and adds a new one; authentication accepts any secret not yet expired.
@@ -124,6 +131,21 @@ CREATE TABLE auth_failures (
     locked_until     timestamptz,
     PRIMARY KEY (scope, key)
 );
+CREATE INDEX auth_failures_window ON auth_failures (window_started);
+
+-- A lock taken on one worker is known to every worker at once.
+CREATE FUNCTION gateway_notify_lock() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.locked_until IS DISTINCT FROM (CASE WHEN TG_OP = 'UPDATE' THEN OLD.locked_until END) THEN
+        PERFORM pg_notify('gateway_control', json_build_object(
+            'table', 'auth_failures', 'key', NEW.scope || '|' || NEW.key)::text);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER auth_failures_notify AFTER INSERT OR UPDATE ON auth_failures
+    FOR EACH ROW EXECUTE FUNCTION gateway_notify_lock();
 
 -- Outgoing connections to transcript vendors. Secrets the gateway must send on are encrypted
 -- (AES-256-GCM under the master key named by secret_kid), never hashed.
@@ -219,6 +241,7 @@ GRANT SELECT, INSERT, UPDATE ON districts TO gateway_app;
 GRANT SELECT, INSERT, UPDATE ON consumers TO gateway_app;
 GRANT SELECT, INSERT, UPDATE ON credentials TO gateway_app;
 GRANT SELECT, INSERT, UPDATE ON credential_secrets TO gateway_app;
+GRANT SELECT, INSERT, UPDATE ON credential_usage TO gateway_app;
 GRANT SELECT, INSERT, UPDATE ON signing_keys TO gateway_app;
 GRANT SELECT, INSERT, DELETE ON revoked_tokens TO gateway_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON auth_failures TO gateway_app;

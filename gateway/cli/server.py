@@ -1,0 +1,166 @@
+"""`gateway dev` (everything on one machine) and `gateway serve` (production)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import click
+
+from gateway.cli.context import run, state
+from gateway.database.embedded import install_signal_handlers
+from gateway.database.migrations import CONTROL, DISTRICT, pending
+from gateway.errors import ConfigurationError
+from gateway.logging import configure_logging
+from gateway.settings import Settings
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from gateway.devsetup import DevEnvironment
+
+# uvicorn, the app and the demo seeding load only for the commands that serve, so that
+# operator commands (`gateway credential list`) start quickly.
+
+
+def _uvicorn_config(app: object, settings: Settings, **extra: object) -> uvicorn.Config:
+    import uvicorn
+
+    return uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=settings.host,
+        port=settings.port,
+        log_config=None,  # our structlog configuration owns the loggers
+        access_log=False,  # the edge middleware logs each request without raw paths
+        server_header=False,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def banner(env: DevEnvironment) -> str:
+    base = env.settings.base_url
+    lines = [
+        "",
+        "eTranscript gateway (dev) is running",
+        f"  embedded PostgreSQL   {env.pgdata}",
+        f"  gateway               {base}/",
+        f"  readiness             {base}/readyz",
+        f"  metrics               {base}/metrics",
+        f"  demo credentials      {env.demo_file}",
+    ]
+    lines += [f"  {label:<21} {value}" for label, value in env.extra_lines]
+    lines += ["", "Try:", *(f"  {cmd}" for cmd in env.try_commands), "", "Press Ctrl+C to stop."]
+    return "\n".join(lines)
+
+
+@click.command("dev")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port on 127.0.0.1 (default 8000).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--no-seed", is_flag=True, help="Start without loading the demo districts.")
+@click.pass_context
+def dev(ctx: click.Context, port: int | None, host: str, no_seed: bool) -> None:
+    """Run everything on this machine: embedded PostgreSQL, migrations, demo data, server.
+
+    \b
+    The embedded database lives in --home (default ./.gateway) and is reused across runs;
+    it stops when this command stops (Ctrl+C or SIGTERM). Demo districts, students and a
+    consumer called CFNC with one credential per district are created on first start, and
+    DIR/demo-credentials.json says how to call the API with them.
+    """
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.devsetup import prepare_dev
+
+    install_signal_handlers()
+    settings = state(ctx).settings
+    if port is not None:
+        settings = replace(settings, port=port)
+        if settings.base_url == Settings.base_url:
+            settings = replace(settings, base_url=f"http://{host}:{port}")
+    settings = replace(settings, host=host)
+    env = run(prepare_dev(settings, with_demo=not no_seed))
+    configure_logging(env.settings)
+    click.echo(banner(env), err=True)
+    server = uvicorn.Server(_uvicorn_config(create_app(env.settings), env.settings))
+    server.run()
+
+
+@click.command("serve")
+@click.option("--host", help="Address to listen on (GATEWAY_HOST, default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (GATEWAY_PORT, default 8000).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (GATEWAY_WORKERS).")
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    help="Proxies whose X-Forwarded-For is trusted (the source address used for lockout).",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    forwarded_allow_ips: str,
+) -> None:
+    """Serve in production: uvicorn with worker processes on a configured database.
+
+    \b
+    Needs GATEWAY_DATABASE_URL (the application role) and, with GATEWAY_ENV=production,
+    GATEWAY_MASTER_KEY and an https GATEWAY_BASE_URL. Run `gateway migrate` first: serve
+    refuses to start on a database with pending migrations.
+    """
+    import uvicorn
+
+    settings = state(ctx).settings
+    settings = replace(
+        settings,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+    )
+    if settings.env == "production":
+        try:
+            settings.require_production()
+        except ConfigurationError as exc:
+            raise click.ClickException(str(exc)) from exc
+    if settings.database_url is None:
+        raise click.ClickException(
+            "gateway serve needs GATEWAY_DATABASE_URL; for a local run use `gateway dev`"
+        )
+    waiting = run(pending(str(settings.database_url), [CONTROL, DISTRICT]))
+    if waiting:
+        names = ", ".join(f"{m.stream}/{m.version:04d}_{m.name}" for m in waiting)
+        raise click.ClickException(
+            f"the database has pending migrations ({names}): run `gateway migrate`"
+        )
+    configure_logging(settings)
+    if settings.workers > 1 and not settings.metrics_multiproc_dir:
+        # Workers are spawned after this, so they see it; /metrics then sums every worker.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gateway-metrics-")
+    click.echo(
+        f"gateway serving on http://{settings.host}:{settings.port} "
+        f"({settings.workers} worker{'s' if settings.workers > 1 else ''}); "
+        f"public address {settings.base_url}",
+        err=True,
+    )
+    uvicorn.run(
+        "gateway.asgi:app_factory",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
+    sys.exit(0)
+
+
+COMMANDS = [dev, serve]

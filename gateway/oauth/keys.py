@@ -1,0 +1,153 @@
+"""Token signing keys (ES256), kept encrypted in the control database.
+
+One key signs at a time. Rotation retires it (it stops signing) but keeps publishing its
+public half in the JWKS until every token it signed has expired, so consumers that cache the
+JWKS never see a valid token they cannot verify. Private keys are sealed with the master key
+(`gateway.crypto.aead`), bound to their kid.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from joserfc.jwk import ECKey
+
+from gateway.audit import Actor, AuditEvent, record
+from gateway.crypto.aead import open_text, seal_text
+from gateway.settings import MasterKey
+
+ALG = "ES256"
+# Verifiers may accept a token a little past `exp` (clock skew): publish a while longer.
+PUBLISH_GRACE = timedelta(minutes=5)
+
+_LOAD = """
+SELECT kid, alg, public_jwk, private_key_enc, retired_at, publish_until
+  FROM signing_keys
+ WHERE retired_at IS NULL OR publish_until > now()
+ ORDER BY created_at DESC
+"""
+
+
+def _aad(kid: str) -> str:
+    return f"signing_keys.private_key:{kid}"
+
+
+def new_kid(now: datetime) -> str:
+    return f"{now:%Y%m%d}-{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True)
+class NewKey:
+    kid: str
+    public_jwk: dict[str, Any]
+    private_key_enc: bytes
+    master_kid: str
+
+
+def generate(master_keys: tuple[MasterKey, ...], now: datetime) -> NewKey:
+    kid = new_kid(now)
+    key = ECKey.generate_key("P-256", parameters={"kid": kid, "use": "sig", "alg": ALG})
+    private = json.dumps(key.as_dict(private=True))
+    public = key.as_dict(private=False)
+    return NewKey(kid, public, seal_text(master_keys, private, _aad(kid)), master_keys[0].kid)
+
+
+async def _insert(conn: asyncpg.Connection, key: NewKey) -> None:
+    await conn.execute(
+        "INSERT INTO signing_keys (kid, alg, public_jwk, private_key_enc, master_kid)"
+        " VALUES ($1, $2, $3::jsonb, $4, $5)",
+        key.kid,
+        ALG,
+        json.dumps(key.public_jwk),
+        key.private_key_enc,
+        key.master_kid,
+    )
+
+
+async def rotate(
+    conn: asyncpg.Connection, master_keys: tuple[MasterKey, ...], token_ttl: timedelta, actor: Actor
+) -> dict[str, Any]:
+    """Retire the signing key (published until its tokens expire) and start a new one."""
+    now = datetime.now(UTC)
+    key = generate(master_keys, now)
+    async with conn.transaction():
+        retired = await conn.fetchval(
+            "UPDATE signing_keys SET retired_at = now(), publish_until = now() + $1::interval"
+            " WHERE retired_at IS NULL RETURNING kid",
+            token_ttl + PUBLISH_GRACE,
+        )
+        await _insert(conn, key)
+        await record(
+            conn, AuditEvent(actor, "keys.rotate", target=key.kid, detail={"retired": retired})
+        )
+    return {
+        "kid": key.kid,
+        "retired": retired,
+        "retired_published_until": now + token_ttl + PUBLISH_GRACE,
+    }
+
+
+async def list_keys(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT kid, alg, master_kid, created_at, retired_at, publish_until FROM signing_keys ORDER BY created_at DESC"
+    )
+    return [dict(r) for r in rows]
+
+
+class SigningKeys:
+    """The active signing key and every key still published, for one worker."""
+
+    def __init__(self, pool: asyncpg.Pool, master_keys: tuple[MasterKey, ...]) -> None:
+        self._pool = pool
+        self._master_keys = master_keys
+        self._signer: ECKey | None = None
+        self._public: dict[str, ECKey] = {}
+        self._jwks: dict[str, Any] = {"keys": []}
+
+    async def load(self) -> None:
+        rows = await self._pool.fetch(_LOAD)
+        signer: ECKey | None = None
+        public: dict[str, ECKey] = {}
+        for row in rows:
+            jwk = (
+                json.loads(row["public_jwk"])
+                if isinstance(row["public_jwk"], str)
+                else row["public_jwk"]
+            )
+            public[row["kid"]] = ECKey.import_key(jwk)
+            if row["retired_at"] is None:
+                private = open_text(self._master_keys, row["private_key_enc"], _aad(row["kid"]))
+                signer = ECKey.import_key(json.loads(private))
+        self._signer = signer
+        self._public = public
+        self._jwks = {"keys": [k.as_dict(private=False) for k in public.values()]}
+
+    async def ensure_active(self) -> None:
+        """Create the first key if there is none (two workers racing: one insert wins)."""
+        await self.load()
+        if self._signer is not None:
+            return
+        try:
+            async with self._pool.acquire() as conn:
+                await _insert(conn, generate(self._master_keys, datetime.now(UTC)))
+        except asyncpg.UniqueViolationError:
+            pass
+        await self.load()
+
+    @property
+    def signer(self) -> ECKey:
+        if self._signer is None:
+            raise RuntimeError("no active signing key loaded")
+        return self._signer
+
+    def public_key(self, kid: str) -> ECKey | None:
+        return self._public.get(kid)
+
+    @property
+    def jwks(self) -> dict[str, Any]:
+        return self._jwks

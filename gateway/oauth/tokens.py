@@ -1,0 +1,159 @@
+"""Access tokens as JWTs (RFC 9068): minting and verification, pure functions.
+
+Claims: iss, sub (the client id), aud (this gateway's API), client_id, exp, iat, jti, scope, and
+for consumer credentials `district` (the LEA code the token may read, and only that).
+Header: alg ES256, typ at+jwt (§2.1), kid.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey
+
+ALG = "ES256"
+TYP = "at+jwt"
+LEEWAY_SECONDS = 30
+
+
+class TokenInvalid(Exception):
+    """The token is not one this gateway issued and would still honour. `reason` is safe to
+    show the client: it says what failed, never anything about other tokens."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    iss: str
+    sub: str
+    aud: str
+    client_id: str
+    exp: int
+    iat: int
+    jti: str
+    scope: str
+    district: str | None
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(self.scope.split())
+
+    def as_dict(self) -> dict[str, Any]:
+        claims: dict[str, Any] = {
+            "iss": self.iss,
+            "sub": self.sub,
+            "aud": self.aud,
+            "client_id": self.client_id,
+            "exp": self.exp,
+            "iat": self.iat,
+            "jti": self.jti,
+            "scope": self.scope,
+        }
+        if self.district is not None:
+            claims["district"] = self.district
+        return claims
+
+
+def mint(
+    key: ECKey,
+    *,
+    issuer: str,
+    audience: str,
+    client_id: str,
+    scope: str,
+    district: str | None,
+    now: datetime,
+    lifetime_seconds: int,
+) -> tuple[str, AccessClaims]:
+    iat = int(now.timestamp())
+    claims = AccessClaims(
+        iss=issuer,
+        sub=client_id,
+        aud=audience,
+        client_id=client_id,
+        exp=iat + lifetime_seconds,
+        iat=iat,
+        jti=uuid.uuid4().hex,
+        scope=scope,
+        district=district,
+    )
+    header = {"alg": ALG, "typ": TYP, "kid": key.kid}
+    return jwt.encode(header, claims.as_dict(), key, algorithms=[ALG]), claims
+
+
+def _segment(data: str) -> dict[str, Any]:
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
+    except (ValueError, TypeError) as exc:
+        raise TokenInvalid("malformed token") from exc
+    if not isinstance(decoded, dict):
+        raise TokenInvalid("malformed token")
+    return decoded
+
+
+def verify(
+    token: str,
+    key_for: Callable[[str], ECKey | None],
+    *,
+    issuer: str,
+    audience: str,
+    now: datetime,
+    leeway: int = LEEWAY_SECONDS,
+    check_time: bool = True,
+) -> AccessClaims:
+    """Check header, signature and claims; raise TokenInvalid naming the first failure.
+    `check_time=False` skips exp/iat (revocation accepts an expired token of one's own)."""
+    parts = token.split(".")
+    if len(parts) != 3 or len(token) > 4096:
+        raise TokenInvalid("malformed token")
+    header = _segment(parts[0])
+    if header.get("alg") != ALG:
+        raise TokenInvalid("unacceptable algorithm")  # alg none, HS256 key confusion, ...
+    if header.get("typ") not in (TYP, "application/at+jwt"):
+        raise TokenInvalid("not an access token (typ)")
+    kid = header.get("kid")
+    key = key_for(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise TokenInvalid("unknown signing key")
+    try:
+        claims = jwt.decode(token, key, algorithms=[ALG]).claims
+    except JoseError as exc:
+        raise TokenInvalid("bad signature") from exc
+    if claims.get("iss") != issuer:
+        raise TokenInvalid("wrong issuer")
+    aud = claims.get("aud")
+    if aud != audience and not (isinstance(aud, list) and audience in aud):
+        raise TokenInvalid("wrong audience")
+    stamp = int(now.timestamp())
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if not isinstance(exp, int) or not isinstance(iat, int):
+        raise TokenInvalid("missing exp or iat")
+    if check_time and stamp > exp + leeway:
+        raise TokenInvalid("token expired")
+    if check_time and iat > stamp + leeway:
+        raise TokenInvalid("token issued in the future")
+    try:
+        return AccessClaims(
+            iss=claims["iss"],
+            sub=str(claims["sub"]),
+            aud=audience,
+            client_id=str(claims["client_id"]),
+            exp=exp,
+            iat=iat,
+            jti=str(claims["jti"]),
+            scope=str(claims.get("scope", "")),
+            district=claims.get("district"),
+        )
+    except KeyError as exc:
+        raise TokenInvalid(f"missing claim {exc.args[0]}") from exc

@@ -1,0 +1,68 @@
+"""The edge every request crosses: health, readiness, metrics, request ids, problems, headers."""
+
+from __future__ import annotations
+
+import httpx
+
+
+async def test_healthz_is_up(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_reports_every_store(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert body["stores"] == {"main": "ok"}
+    assert body["change_feed"] == "listening"
+
+
+async def test_request_id_is_honoured_or_made(client: httpx.AsyncClient) -> None:
+    given = await client.get("/healthz", headers={"X-Request-ID": "abc-123.DEF"})
+    assert given.headers["x-request-id"] == "abc-123.DEF"
+    made = await client.get("/healthz")
+    assert len(made.headers["x-request-id"]) == 32
+    # A header that could inject into logs is replaced, not echoed.
+    bad = await client.get("/healthz", headers={"X-Request-ID": "a b\tc"})
+    assert bad.headers["x-request-id"] != "a b\tc"
+
+
+async def test_unknown_route_is_a_problem_document(client: httpx.AsyncClient) -> None:
+    response = await client.get("/no/such/thing")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 404 and body["title"] == "Not found"
+    assert body["type"].endswith("/not-found")
+
+
+async def test_wrong_method_is_405_with_allow(client: httpx.AsyncClient) -> None:
+    response = await client.post("/healthz")
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "GET" in response.headers["allow"]
+
+
+async def test_security_headers_on_every_answer(client: httpx.AsyncClient) -> None:
+    for path in ("/healthz", "/no/such/thing"):
+        response = await client.get(path)
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        csp = response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp
+
+
+async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient) -> None:
+    await client.get("/_floor/query")
+    text = (await client.get("/metrics")).text
+    assert 'gateway_http_requests_total{method="GET",route="/_floor/query",status="200"}' in text
+    assert "gateway_http_request_duration_seconds_bucket" in text
+
+
+async def test_floor_query_route_runs_a_query(client: httpx.AsyncClient) -> None:
+    response = await client.get("/_floor/query")
+    assert response.json() == {"status": "ok", "floor": "query", "value": 1}

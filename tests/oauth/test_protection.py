@@ -1,0 +1,129 @@
+"""Guessing a secret gets a client locked from that address only; floods get 429."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from starlette.applications import Starlette
+
+from gateway.app import create_app
+from gateway.ratelimit import RateLimiter
+from gateway.settings import Settings
+from tests.conftest import PgDatabase, client_from
+from tests.factories import token_response
+from tests.oauth.conftest import Pair
+from tests.secrets_seen import captured
+
+
+@pytest.fixture(scope="module")
+async def strict_app(
+    database: PgDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[Starlette, Settings]]:
+    """An app with small thresholds: 3 failures lock a client+address, 6 lock an address,
+    and 5 tokens a second per client (burst 5)."""
+    settings = database.settings(
+        tmp_path_factory.mktemp("strict"),
+        lockout_threshold=3,
+        lockout_address_threshold=6,
+        lockout_seconds=60,
+        token_rate_per_second=5.0,
+        token_rate_burst=5,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app, settings
+
+
+async def audit_reasons(conn: asyncpg.Connection, app: Starlette, client_id: str) -> list[str]:
+    await app.state.services.audit.flush()
+    rows = await conn.fetch(
+        "SELECT detail->>'reason' AS reason FROM audit_log WHERE target = $1 AND action = 'token.issue'"
+        " AND outcome <> 'success' ORDER BY audit_id",
+        client_id,
+    )
+    return [r["reason"] for r in rows]
+
+
+async def test_lockout_spares_the_legitimate_client_elsewhere(
+    strict_app: tuple[Starlette, Settings], pair: Pair, control: asyncpg.Connection
+) -> None:
+    app, settings = strict_app
+    async with (
+        client_from(app, settings, "198.51.100.10") as attacker,
+        client_from(app, settings, "198.51.100.20") as legitimate,
+    ):
+        for _ in range(3):
+            assert (await token_response(attacker, pair.client_id, "etgs_guess")).status_code == 401
+        # Locked from this address: even the right secret is refused, unchecked.
+        locked = await token_response(attacker, pair.client_id, pair.secret)
+        assert locked.status_code == 401
+        assert locked.json()["error"] == "invalid_client"
+        # The consumer's own system, elsewhere, is not affected.
+        assert (await token_response(legitimate, pair.client_id, pair.secret)).status_code == 200
+    reasons = await audit_reasons(control, app, pair.client_id)
+    assert reasons == ["bad_secret", "bad_secret", "bad_secret", "locked"]
+    assert '"kind": "lockout"' in captured() and pair.client_id in captured()
+
+
+async def test_lock_is_shared_by_every_worker(
+    strict_app: tuple[Starlette, Settings],
+    app_settings: Settings,
+    gateway_app: Starlette,
+    pair: Pair,
+) -> None:
+    # Two apps on one database stand for two workers: a lock taken by one binds the other.
+    app, settings = strict_app
+    async with client_from(app, settings, "198.51.100.30") as first:
+        for _ in range(3):
+            await token_response(first, pair.client_id, "etgs_guess")
+    other = gateway_app.state.services.lockout
+    for _ in range(100):
+        if other.locked_for(pair.client_id, "198.51.100.30"):
+            break
+        await asyncio.sleep(0.01)
+    assert other.locked_for(pair.client_id, "198.51.100.30") > 0
+    assert other.locked_for(pair.client_id, "198.51.100.31") == 0
+
+
+async def test_an_address_guessing_many_clients_is_locked(
+    strict_app: tuple[Starlette, Settings], pair: Pair
+) -> None:
+    app, settings = strict_app
+    async with (
+        client_from(app, settings, "198.51.100.40") as sprayer,
+        client_from(app, settings, "198.51.100.41") as legitimate,
+    ):
+        for n in range(6):
+            await token_response(sprayer, f"made-up-client-{n:04d}", "etgs_guess")
+        assert (await token_response(sprayer, pair.client_id, pair.secret)).status_code == 401
+        assert (await token_response(legitimate, pair.client_id, pair.secret)).status_code == 200
+
+
+async def test_rate_limit_answers_429_with_retry_after(
+    strict_app: tuple[Starlette, Settings], pair: Pair
+) -> None:
+    app, settings = strict_app
+    async with client_from(app, settings, "198.51.100.50") as client:
+        statuses = [
+            (await token_response(client, pair.client_id, pair.secret)).status_code
+            for _ in range(8)
+        ]
+        assert statuses[:5] == [200] * 5
+        assert 429 in statuses[5:]
+        limited = await token_response(client, pair.client_id, pair.secret)
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) >= 1
+        assert limited.json()["error"] == "temporarily_unavailable"
+
+
+def test_token_bucket_refills() -> None:
+    limiter = RateLimiter(rate_per_second=2.0, burst=2)
+    assert limiter.take("c", now=0.0) == 0
+    assert limiter.take("c", now=0.0) == 0
+    assert limiter.take("c", now=0.0) == 1
+    assert limiter.take("c", now=0.5) == 0  # one token back after half a second
+    assert limiter.take("other", now=0.5) == 0  # per key
+    assert RateLimiter(0, 1).take("c") == 0  # 0 disables

@@ -1,0 +1,149 @@
+"""POST /oauth2/token: RFC 6749 §4.4 client credentials, errors exactly as §5.2."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+import jwt as pyjwt
+import pytest
+
+from tests.factories import token_response
+from tests.oauth.conftest import Pair
+
+
+def assert_oauth_error(response: httpx.Response, status: int, error: str) -> dict[str, str]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["cache-control"] == "no-store"
+    body: dict[str, str] = response.json()
+    assert body["error"] == error
+    assert set(body) <= {"error", "error_description", "error_uri"}
+    return body
+
+
+@pytest.mark.parametrize("post", [False, True], ids=["client_secret_basic", "client_secret_post"])
+async def test_issues_a_jwt_access_token(client: httpx.AsyncClient, pair: Pair, post: bool) -> None:
+    response = await token_response(client, pair.client_id, pair.secret, post=post)
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["pragma"] == "no-cache"
+    body = response.json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 900
+    assert body["scope"] == "etranscripts"
+    header = pyjwt.get_unverified_header(body["access_token"])
+    assert header["typ"] == "at+jwt" and header["alg"] == "ES256" and header["kid"]
+    claims = pyjwt.decode(body["access_token"], options={"verify_signature": False})
+    assert claims["sub"] == claims["client_id"] == pair.client_id
+    assert claims["district"] == pair.lea
+    assert claims["iss"] == "http://127.0.0.1:8000"
+    assert claims["aud"] == "http://127.0.0.1:8000/api"
+    assert claims["exp"] - claims["iat"] == 900
+    assert len(claims["jti"]) == 32
+
+
+async def test_form_urlencoded_basic_credentials_are_decoded(
+    client: httpx.AsyncClient, pair: Pair
+) -> None:
+    # RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
+    raw = f"{pair.client_id}:{pair.secret}".replace("-", "%2D").replace("_", "%5F")
+    header = "Basic " + base64.b64encode(raw.encode()).decode()
+    response = await client.post(
+        "/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": header},
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_wrong_secret_is_invalid_client_with_basic_challenge(
+    client: httpx.AsyncClient, pair: Pair
+) -> None:
+    response = await token_response(client, pair.client_id, pair.secret + "x")
+    assert_oauth_error(response, 401, "invalid_client")
+    assert response.headers["www-authenticate"].startswith("Basic")
+
+
+async def test_unknown_client_is_invalid_client(client: httpx.AsyncClient) -> None:
+    response = await token_response(client, "nobody-000-deadbeef", "etgs_nothing")
+    assert_oauth_error(response, 401, "invalid_client")
+
+
+async def test_no_client_authentication_is_invalid_client(client: httpx.AsyncClient) -> None:
+    response = await client.post("/oauth2/token", data={"grant_type": "client_credentials"})
+    assert_oauth_error(response, 401, "invalid_client")
+
+
+async def test_two_authentication_methods_is_invalid_request(
+    client: httpx.AsyncClient, pair: Pair
+) -> None:
+    response = await client.post(
+        "/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": pair.client_id,
+            "client_secret": pair.secret,
+        },
+        auth=(pair.client_id, pair.secret),
+    )
+    assert_oauth_error(response, 400, "invalid_request")
+
+
+async def test_missing_grant_type_is_invalid_request(client: httpx.AsyncClient, pair: Pair) -> None:
+    response = await client.post("/oauth2/token", data={}, auth=(pair.client_id, pair.secret))
+    body = assert_oauth_error(response, 400, "invalid_request")
+    assert "grant_type" in body["error_description"]
+
+
+@pytest.mark.parametrize("grant", ["password", "authorization_code", "refresh_token", "urn:x"])
+async def test_other_grants_are_unsupported(
+    client: httpx.AsyncClient, pair: Pair, grant: str
+) -> None:
+    response = await client.post(
+        "/oauth2/token", data={"grant_type": grant}, auth=(pair.client_id, pair.secret)
+    )
+    assert_oauth_error(response, 400, "unsupported_grant_type")
+
+
+async def test_repeated_parameter_is_invalid_request(client: httpx.AsyncClient, pair: Pair) -> None:
+    response = await client.post(
+        "/oauth2/token",
+        content="grant_type=client_credentials&grant_type=client_credentials",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        auth=(pair.client_id, pair.secret),
+    )
+    assert_oauth_error(response, 400, "invalid_request")
+
+
+async def test_json_body_is_invalid_request(client: httpx.AsyncClient, pair: Pair) -> None:
+    response = await client.post(
+        "/oauth2/token",
+        json={"grant_type": "client_credentials"},
+        auth=(pair.client_id, pair.secret),
+    )
+    assert_oauth_error(response, 400, "invalid_request")
+
+
+async def test_scope_outside_the_grant_is_invalid_scope(
+    client: httpx.AsyncClient, pair: Pair
+) -> None:
+    response = await token_response(client, pair.client_id, pair.secret, scope="etranscripts admin")
+    assert_oauth_error(response, 400, "invalid_scope")
+    ok = await token_response(client, pair.client_id, pair.secret, scope="etranscripts")
+    assert ok.status_code == 200 and ok.json()["scope"] == "etranscripts"
+
+
+async def test_oversized_body_is_refused(client: httpx.AsyncClient, pair: Pair) -> None:
+    response = await client.post(
+        "/oauth2/token",
+        content="grant_type=client_credentials&pad=" + "x" * 20_000,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        auth=(pair.client_id, pair.secret),
+    )
+    assert response.status_code == 413
+
+
+async def test_get_is_not_allowed(client: httpx.AsyncClient) -> None:
+    response = await client.get("/oauth2/token")
+    assert response.status_code == 405
