@@ -53,6 +53,8 @@ CREATE TABLE students (
     FOREIGN KEY (district_id, school_id) REFERENCES schools (district_id, school_id)
 );
 CREATE INDEX students_cohort ON students (district_id, cohort_year);
+-- TranscriptRequests without a state id are matched by birth date, then name.
+CREATE INDEX students_birth_date ON students (district_id, birth_date);
 
 CREATE TABLE academic_sessions (
     district_id  integer  NOT NULL,

@@ -1,0 +1,1 @@
+"""The consumer API: eTranscripts by district, as PESC XML or JSON, each disclosure recorded."""

@@ -1,0 +1,535 @@
+"""GET /openapi.json: the OpenAPI 3.1 description of the consumer API and the OAuth endpoints
+(and, added by `gateway.admin`, the admin API). Written by hand, as data: the document is a
+contract with consumers, so it changes only when we mean it to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+PathsHook = Callable[[], dict[str, Any]]
+
+_PROBLEM = {"$ref": "#/components/schemas/Problem"}
+_OAUTH_ERROR = {"$ref": "#/components/schemas/OAuthError"}
+
+
+def _problem(description: str, example: dict[str, Any] | None = None) -> dict[str, Any]:
+    content: dict[str, Any] = {"schema": _PROBLEM}
+    if example:
+        content["example"] = example
+    return {"description": description, "content": {"application/problem+json": content}}
+
+
+def _oauth_error(description: str, error: str, example_description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "schema": _OAUTH_ERROR,
+                "example": {"error": error, "error_description": example_description},
+            }
+        },
+    }
+
+
+_CLIENT_AUTH_FORM = {
+    "type": "object",
+    "properties": {
+        "client_id": {"type": "string", "description": "With client_secret_post only."},
+        "client_secret": {"type": "string", "description": "With client_secret_post only."},
+    },
+}
+
+_TRANSCRIPT_PARAMS = [
+    {
+        "name": "lea",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9A-Z]{3,10}$"},
+        "description": "The district's LEA code; must be the district of the access token.",
+        "example": "920",
+    },
+    {
+        "name": "student_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9A-Za-z-]{1,30}$"},
+        "description": "The state student identifier (NC: the 10-digit UID).",
+        "example": "1234567890",
+    },
+    {
+        "name": "birth_date",
+        "in": "query",
+        "schema": {"type": "string", "format": "date"},
+        "description": "Optional identity check; a mismatch is the same 404 as an unknown student.",
+    },
+    {
+        "name": "last_name",
+        "in": "query",
+        "schema": {"type": "string", "maxLength": 100},
+        "description": "Optional identity check, case- and accent-insensitive.",
+    },
+    {
+        "name": "pesc_version",
+        "in": "query",
+        "schema": {"type": "string", "enum": ["1.3.0", "1.5.0"], "default": "1.3.0"},
+        "description": "PESC High School Transcript version of the XML answer.",
+    },
+    {
+        "name": "recipient",
+        "in": "query",
+        "schema": {"type": "string", "maxLength": 200},
+        "description": "Who receives the transcript (default: the consumer). Recorded in the disclosure log.",
+    },
+    {
+        "name": "purpose",
+        "in": "query",
+        "schema": {
+            "type": "string",
+            "maxLength": 200,
+            "default": "Enrollment at another institution",
+        },
+    },
+    {
+        "name": "legal_basis",
+        "in": "query",
+        "schema": {"type": "string", "enum": ["99.31(a)(2)", "99.30"], "default": "99.31(a)(2)"},
+        "description": "FERPA basis of the disclosure: enrollment elsewhere, or written consent.",
+    },
+    {
+        "name": "request_tracking_id",
+        "in": "query",
+        "schema": {"type": "string", "maxLength": 35},
+        "description": "Echoed as TransmissionData/RequestTrackingID and recorded.",
+    },
+]
+
+
+def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document for a gateway whose public address is `issuer`."""
+    paths: dict[str, Any] = {
+        "/oauth2/token": {
+            "post": {
+                "tags": ["OAuth 2.0"],
+                "summary": "Exchange client credentials for an access token (RFC 6749 §4.4)",
+                "security": [{"clientBasic": []}, {}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "allOf": [
+                                    _CLIENT_AUTH_FORM,
+                                    {
+                                        "type": "object",
+                                        "required": ["grant_type"],
+                                        "properties": {
+                                            "grant_type": {
+                                                "type": "string",
+                                                "const": "client_credentials",
+                                            },
+                                            "scope": {"type": "string", "example": "etranscripts"},
+                                        },
+                                    },
+                                ]
+                            },
+                            "example": {"grant_type": "client_credentials"},
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "An RFC 9068 JWT access token (ES256, typ at+jwt).",
+                        "headers": {
+                            "Cache-Control": {"schema": {"type": "string", "const": "no-store"}}
+                        },
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/TokenResponse"},
+                                "example": {
+                                    "access_token": "eyJhbGciOiJFUzI1NiIs...",
+                                    "token_type": "Bearer",
+                                    "expires_in": 900,
+                                    "scope": "etranscripts",
+                                },
+                            }
+                        },
+                    },
+                    "400": _oauth_error(
+                        "invalid_request, unsupported_grant_type, invalid_scope or unauthorized_client "
+                        "(the credential's district is suspended).",
+                        "unsupported_grant_type",
+                        "Only client_credentials is supported.",
+                    ),
+                    "401": _oauth_error(
+                        "invalid_client: unknown client, wrong secret, revoked or expired "
+                        "credential, or a lockout after repeated failures. Carries WWW-Authenticate: Basic.",
+                        "invalid_client",
+                        "Client authentication failed.",
+                    ),
+                    "413": _problem("The form is larger than 16 KiB."),
+                    "429": _oauth_error(
+                        "Too many token requests from this client; see Retry-After.",
+                        "temporarily_unavailable",
+                        "Too many token requests; retry later.",
+                    ),
+                },
+            }
+        },
+        "/oauth2/revoke": {
+            "post": {
+                "tags": ["OAuth 2.0"],
+                "summary": "Revoke one of your own access tokens (RFC 7009)",
+                "security": [{"clientBasic": []}, {}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "allOf": [
+                                    _CLIENT_AUTH_FORM,
+                                    {
+                                        "type": "object",
+                                        "required": ["token"],
+                                        "properties": {
+                                            "token": {"type": "string"},
+                                            "token_type_hint": {"type": "string"},
+                                        },
+                                    },
+                                ]
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {"description": "Revoked (or not a token: RFC 7009 §2.2)."},
+                    "400": _oauth_error(
+                        "Not your token, or no token.",
+                        "unauthorized_client",
+                        "The token was not issued to this client.",
+                    ),
+                    "401": _oauth_error(
+                        "Client authentication failed.",
+                        "invalid_client",
+                        "Client authentication failed.",
+                    ),
+                },
+            }
+        },
+        "/oauth2/introspect": {
+            "post": {
+                "tags": ["OAuth 2.0"],
+                "summary": "Is this token active? (RFC 7662; your own tokens only)",
+                "security": [{"clientBasic": []}, {}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "allOf": [
+                                    _CLIENT_AUTH_FORM,
+                                    {
+                                        "type": "object",
+                                        "required": ["token"],
+                                        "properties": {"token": {"type": "string"}},
+                                    },
+                                ]
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "Introspection result.",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Introspection"},
+                                "examples": {
+                                    "active": {
+                                        "value": {
+                                            "active": True,
+                                            "client_id": "cfnc-920-3fa2c1d0",
+                                            "scope": "etranscripts",
+                                            "district": "920",
+                                            "exp": 1767225600,
+                                        }
+                                    },
+                                    "inactive": {"value": {"active": False}},
+                                },
+                            }
+                        },
+                    },
+                    "401": _oauth_error(
+                        "Client authentication failed.",
+                        "invalid_client",
+                        "Client authentication failed.",
+                    ),
+                },
+            }
+        },
+        "/.well-known/oauth-authorization-server": {
+            "get": {
+                "tags": ["OAuth 2.0"],
+                "summary": "Authorization server metadata (RFC 8414)",
+                "responses": {
+                    "200": {
+                        "description": "Metadata.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+        "/.well-known/jwks.json": {
+            "get": {
+                "tags": ["OAuth 2.0"],
+                "summary": "Public keys that verify access tokens (kept during rotation)",
+                "responses": {
+                    "200": {
+                        "description": "A JWK Set.",
+                        "content": {
+                            "application/jwk-set+json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "keys": {"type": "array", "items": {"type": "object"}}
+                                    },
+                                }
+                            }
+                        },
+                    }
+                },
+            }
+        },
+        "/api/v1/districts/{lea}/etranscripts/{student_id}": {
+            "get": {
+                "tags": ["eTranscripts"],
+                "summary": "A student's transcript (PESC High School Transcript, or JSON)",
+                "description": "Answers from the district's own data store. The disclosure is recorded "
+                "(34 CFR 99.32) in the same transaction as the read; no record, no transcript. "
+                "`Repr-Digest` carries the SHA-256 that the disclosure log holds.",
+                "security": [{"bearer": ["etranscripts"]}],
+                "parameters": _TRANSCRIPT_PARAMS,
+                "responses": {
+                    "200": {
+                        "description": "The transcript.",
+                        "headers": {
+                            "X-Document-ID": {"schema": {"type": "string"}},
+                            "Repr-Digest": {"schema": {"type": "string"}},
+                        },
+                        "content": {
+                            "application/xml": {
+                                "schema": {"type": "string"},
+                                "example": '<hst:HighSchoolTranscript xmlns:hst="urn:org:pesc:message:HighSchoolTranscript:v1.3.0">...</hst:HighSchoolTranscript>',
+                            },
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Transcript"}
+                            },
+                        },
+                    },
+                    "400": _problem("A parameter is malformed."),
+                    "401": _problem(
+                        "No, or an invalid, access token (RFC 6750).",
+                        {
+                            "type": "https://etranscript-gateway.dev/problems/invalid-token",
+                            "title": "Invalid access token",
+                            "status": 401,
+                            "detail": "The access token is not valid: token expired.",
+                        },
+                    ),
+                    "403": _problem(
+                        "The token's district is not this district, or the district is suspended."
+                    ),
+                    "404": _problem(
+                        "No such student in this district (or the identity check failed).",
+                        {
+                            "type": "https://etranscript-gateway.dev/problems/not-found",
+                            "title": "Not found",
+                            "status": 404,
+                            "detail": "No transcript is available for this student.",
+                        },
+                    ),
+                    "406": _problem("Accept allows neither application/xml nor application/json."),
+                    "409": _problem(
+                        "A hold stops the release; the request is recorded.",
+                        {
+                            "type": "https://etranscript-gateway.dev/problems/transcript-on-hold",
+                            "title": "Transcript on hold",
+                            "status": 409,
+                            "detail": "The district holds this transcript (Financial hold).",
+                            "hold_types": ["Financial"],
+                        },
+                    ),
+                },
+            }
+        },
+        "/api/v1/districts/{lea}/etranscripts": {
+            "post": {
+                "tags": ["eTranscripts"],
+                "summary": "Answer a PESC TranscriptRequest 1.4.0",
+                "description": "Matches the requested student (state id, school id, or birth date and names), "
+                "honours ReleaseAuthorizedIndicator, and answers with the transcript, or with a "
+                "TranscriptResponse 1.4.0 whose status is NoRecord, MultipleMatch, Hold or Canceled "
+                "(release not authorized). DTDs and entities are refused; at most 1 MiB.",
+                "security": [{"bearer": ["etranscripts"]}],
+                "parameters": [_TRANSCRIPT_PARAMS[0], _TRANSCRIPT_PARAMS[4]],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/xml": {"schema": {"type": "string"}}},
+                },
+                "responses": {
+                    "200": {
+                        "description": "A HighSchoolTranscript, or a TranscriptResponse.",
+                        "content": {"application/xml": {"schema": {"type": "string"}}},
+                    },
+                    "400": _problem("Not well-formed XML, a DOCTYPE, or not a TranscriptRequest."),
+                    "401": _problem("No, or an invalid, access token."),
+                    "403": _problem("Wrong district for this token, or district suspended."),
+                    "413": _problem("Larger than the configured bound."),
+                    "415": _problem("Not application/xml."),
+                    "422": _problem(
+                        "Invalid against the TranscriptRequest 1.4.0 schema; names line and element."
+                    ),
+                },
+            }
+        },
+        "/healthz": {
+            "get": {
+                "tags": ["Operations"],
+                "summary": "The process is up",
+                "responses": {"200": {"description": "OK"}},
+            }
+        },
+        "/readyz": {
+            "get": {
+                "tags": ["Operations"],
+                "summary": "Every data store answers",
+                "responses": {"200": {"description": "Ready"}, "503": {"description": "Not ready"}},
+            }
+        },
+    }
+    paths.update(extra_paths or {})
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "eTranscript gateway",
+            "version": "1.0.0",
+            "description": "The state-operated eTranscript gateway. A consumer (such as CFNC) holds one "
+            "client credential per district; it exchanges it for an access token at "
+            "/oauth2/token and fetches that district's students' transcripts.",
+        },
+        "servers": [{"url": issuer}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "clientBasic": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": "client_secret_basic: client id and secret (RFC 6749 §2.3.1).",
+                },
+                "bearer": {
+                    "type": "oauth2",
+                    "flows": {
+                        "clientCredentials": {
+                            "tokenUrl": f"{issuer}/oauth2/token",
+                            "scopes": {
+                                "etranscripts": "Read the credential's district's transcripts",
+                                "admin": "Operate the gateway (operator credentials only)",
+                            },
+                        }
+                    },
+                },
+            },
+            "schemas": {
+                "Problem": {
+                    "type": "object",
+                    "description": "RFC 9457 problem details",
+                    "required": ["type", "title", "status"],
+                    "properties": {
+                        "type": {"type": "string", "format": "uri"},
+                        "title": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "detail": {"type": "string"},
+                        "instance": {"type": "string"},
+                    },
+                    "additionalProperties": True,
+                },
+                "OAuthError": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "string",
+                            "enum": [
+                                "invalid_request",
+                                "invalid_client",
+                                "invalid_grant",
+                                "unauthorized_client",
+                                "unsupported_grant_type",
+                                "invalid_scope",
+                                "temporarily_unavailable",
+                            ],
+                        },
+                        "error_description": {"type": "string"},
+                    },
+                },
+                "TokenResponse": {
+                    "type": "object",
+                    "required": ["access_token", "token_type", "expires_in"],
+                    "properties": {
+                        "access_token": {"type": "string"},
+                        "token_type": {"type": "string", "const": "Bearer"},
+                        "expires_in": {"type": "integer"},
+                        "scope": {"type": "string"},
+                    },
+                },
+                "Introspection": {
+                    "type": "object",
+                    "required": ["active"],
+                    "properties": {
+                        "active": {"type": "boolean"},
+                        "client_id": {"type": "string"},
+                        "scope": {"type": "string"},
+                        "district": {"type": "string"},
+                        "exp": {"type": "integer"},
+                        "iat": {"type": "integer"},
+                        "sub": {"type": "string"},
+                        "aud": {"type": "string"},
+                        "iss": {"type": "string"},
+                        "jti": {"type": "string"},
+                        "token_type": {"type": "string"},
+                    },
+                },
+                "Transcript": {
+                    "type": "object",
+                    "description": "See gateway/pesc/transcript_json.py for every field.",
+                    "required": ["format", "document", "district", "student", "academic_records"],
+                    "properties": {
+                        "format": {"type": "string", "const": "etranscript-gateway/transcript/v1"},
+                        "document": {"type": "object"},
+                        "district": {"type": "object"},
+                        "student": {"type": "object"},
+                        "graduation": {"type": ["object", "null"]},
+                        "gpa": {"type": ["object", "null"]},
+                        "academic_records": {"type": "array", "items": {"type": "object"}},
+                        "tests": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+            },
+        },
+    }
+
+
+def routes(issuer: str, extra: list[PathsHook]) -> list[Route]:
+    async def openapi(_: Request) -> Response:
+        more: dict[str, Any] = {}
+        for hook in extra:
+            more.update(hook())
+        return JSONResponse(
+            document(issuer, more), headers={"Cache-Control": "public, max-age=300"}
+        )
+
+    return [Route("/openapi.json", openapi, methods=["GET"])]
