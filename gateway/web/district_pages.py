@@ -1,0 +1,164 @@
+"""The districts' read-only pages at /districts/{lea}/...
+
+* Electronic Release Setup: outgoing and incoming connections, each row opening its details.
+* Disclosures: the FERPA record of disclosures, filtered, paged, and exported as CSV.
+* Batch reports: a placeholder until batch releases exist (issue 6).
+
+Every route is GET: the department maintains the setup, districts only look at it. District
+users see their own district and nothing else (`district_view`: any other district is a 404);
+operators may open any district, for support. Writes by district users never get this far:
+`ReadOnlyForDistricts` answers them 403 app-wide.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute
+
+from gateway.audit import Actor, AuditEvent
+from gateway.errors import NotFound
+from gateway.web import district_disclosures as log
+from gateway.web import district_setup as setup
+from gateway.web.auth import SessionUser, district_view
+from gateway.web.pages import page, redirect, render, services
+from tenants.directory import District
+
+
+async def _district(request: Request) -> tuple[SessionUser, District]:
+    """The signed-in viewer and the district of the URL, or a 404 (not theirs, or none)."""
+    lea = request.path_params["lea"]
+    user = district_view(request, lea)
+    district = await services(request).directory.by_lea(lea)
+    if district is None:
+        raise NotFound()
+    return user, district
+
+
+def _base_url(request: Request) -> str:
+    return services(request).settings.base_url
+
+
+async def district_home(request: Request) -> Response:
+    _, district = await _district(request)
+    return redirect(f"/districts/{district.lea_code}/setup")
+
+
+async def setup_page(request: Request) -> Response:
+    _, district = await _district(request)
+    lea = district.lea_code
+    async with services(request).stores.control.acquire() as conn:
+        outgoing = await setup.outgoing_list(conn, lea)
+        incoming = await setup.incoming_list(conn, _base_url(request), lea)
+    return render(
+        request,
+        "district/setup.html",
+        district=district,
+        section="setup",
+        outgoing=outgoing,
+        incoming=incoming,
+    )
+
+
+async def outgoing_page(request: Request) -> Response:
+    _, district = await _district(request)
+    async with services(request).stores.control.acquire() as conn:
+        connection = await setup.outgoing_one(
+            conn, district.lea_code, request.path_params["connection_id"]
+        )
+    return render(
+        request, "district/outgoing.html", district=district, section="setup", item=connection
+    )
+
+
+async def incoming_page(request: Request) -> Response:
+    _, district = await _district(request)
+    async with services(request).stores.control.acquire() as conn:
+        credential = await setup.incoming_one(
+            conn, _base_url(request), district.lea_code, request.path_params["client_id"]
+        )
+    return render(
+        request, "district/incoming.html", district=district, section="setup", item=credential
+    )
+
+
+async def disclosures_page(request: Request) -> Response:
+    user, district = await _district(request)
+    filters = log.parse_filters(request.query_params)
+    if filters.errors:
+        return _disclosures(request, district, filters, None, status=400)
+    if request.query_params.get("format") == "csv":
+        return _csv_export(request, user, district, filters)
+    listing = await log.read_page(services(request).stores, district, filters)
+    return _disclosures(request, district, filters, listing)
+
+
+def _disclosures(
+    request: Request,
+    district: District,
+    filters: log.Filters,
+    listing: log.Listing | None,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "district/disclosures.html",
+        status=status,
+        district=district,
+        section="disclosures",
+        filters=filters,
+        listing=listing,
+    )
+
+
+def _csv_export(
+    request: Request, user: SessionUser, district: District, filters: log.Filters
+) -> Response:
+    svc = services(request)
+    started = datetime.now(UTC)
+    web_user = user.web_user
+    # Who exported which district's log, and whether it was filtered; never the student id.
+    svc.audit.add(
+        AuditEvent(
+            Actor(
+                "operator" if web_user.is_operator else "district_user",
+                web_user.email,
+                request.client.host if request.client else None,
+                request.state.request_id,
+            ),
+            "web.disclosures_export",
+            district_id=district.id,
+            detail={"filtered": filters.active},
+        )
+    )
+    rows = log.csv_export(svc.stores, district, log.export_window(filters, started))
+    filename = log.csv_filename(district.lea_code, started)
+    return StreamingResponse(
+        (chunk.encode() async for chunk in rows),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+async def batches_page(request: Request) -> Response:
+    _, district = await _district(request)
+    # Issue 6 wires this up: read the district's batch releases (through the tenant
+    # transaction, like the disclosures) and pass them as `batches`. The release tables do
+    # not exist yet, so there is nothing to query and the page says so.
+    return render(request, "district/batches.html", district=district, section="batches")
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        page("/districts/{lea}", district_home),
+        page("/districts/{lea}/setup", setup_page),
+        page("/districts/{lea}/setup/outgoing/{connection_id}", outgoing_page),
+        page("/districts/{lea}/setup/incoming/{client_id}", incoming_page),
+        page("/districts/{lea}/disclosures", disclosures_page),
+        page("/districts/{lea}/batches", batches_page),
+    ]

@@ -1,0 +1,205 @@
+"""Sign-in, sign-out and the one-time set-password page.
+
+Failed sign-ins are throttled like the token endpoint: counted per (email, address) and per
+address in the shared lockout table; past the threshold the form answers as for a wrong
+password, without checking it.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.audit import Actor, AuditEvent
+from gateway.control import users
+from gateway.errors import NotFound, ValidationFailed
+from gateway.lockout import Lockout
+from gateway.web import sessions
+from gateway.web.auth import LOGIN_CSRF_COOKIE, cookie_name, signed_in
+from gateway.web.pages import current, field, form, page, redirect, render, services
+
+WRONG = "Wrong email or password."
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def home_for(user: users.WebUser) -> str:
+    return "/admin/districts" if user.is_operator else f"/districts/{user.district}/setup"
+
+
+def _safe_next(value: str) -> str | None:
+    # Only local paths: never an open redirect.
+    return (
+        value
+        if value.startswith("/") and not value.startswith("//") and "\\" not in value
+        else None
+    )
+
+
+async def login_form(request: Request) -> Response:
+    user = current(request)
+    if user is not None:
+        return redirect(home_for(user))
+    return _login_page(request)
+
+
+def _login_page(request: Request, error: str = "", email: str = "", status: int = 200) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request,
+        "login.html",
+        status=status,
+        login_csrf=token,
+        error=error,
+        email=email,
+        next=request.query_params.get("next", ""),
+    )
+    settings = services(request).settings
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=settings.cookie_secure,
+        path="/login",
+    )
+    return response
+
+
+async def login_submit(request: Request) -> Response:
+    data = await form(request)
+    svc = services(request)
+    lockout: Lockout = svc.login_lockout
+    email = field(data, "email").strip().lower()[:320]
+    password = field(data, "password")
+    address = _address(request)
+    actor = Actor("anonymous", email or "-", address, request.state.request_id)
+    if lockout.locked_for(email, address):
+        svc.audit.add(AuditEvent(actor, "web.login", "denied", detail={"reason": "locked"}))
+        return _login_page(request, WRONG, email, status=401)
+    async with svc.stores.control.acquire() as conn:
+        user, stored = await users.credentials_for_login(conn, email)
+        if not users.check_password(password, stored) or user is None:
+            await lockout.failure(email, address)
+            svc.audit.add(
+                AuditEvent(actor, "web.login", "failure", detail={"reason": "bad_password"})
+            )
+            return _login_page(request, WRONG, email, status=401)
+        await lockout.success(email, address)
+        token = await sessions.create(conn, user, svc.settings.session_ttl_seconds, address)
+    svc.audit.add(
+        AuditEvent(
+            Actor(
+                "operator" if user.is_operator else "district_user",
+                user.email,
+                address,
+                request.state.request_id,
+            ),
+            "web.login",
+            "success",
+            user.district_id,
+        )
+    )
+    response = redirect(_safe_next(field(data, "next")) or home_for(user))
+    response.set_cookie(
+        cookie_name(svc.settings.cookie_secure),
+        token,
+        max_age=svc.settings.session_ttl_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=svc.settings.cookie_secure,
+        path="/",
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+async def logout(request: Request) -> Response:
+    await form(request)
+    svc = services(request)
+    user = signed_in(request).web_user
+    async with svc.stores.control.acquire() as conn:
+        await sessions.end_everywhere(conn, user)
+    svc.audit.add(
+        AuditEvent(
+            Actor(
+                "operator" if user.is_operator else "district_user",
+                user.email,
+                _address(request),
+                request.state.request_id,
+            ),
+            "web.logout",
+            district_id=user.district_id,
+        )
+    )
+    response = redirect("/login")
+    response.delete_cookie(
+        cookie_name(svc.settings.cookie_secure),
+        path="/",
+        secure=svc.settings.cookie_secure,
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+async def invite_form(request: Request) -> Response:
+    token = request.path_params["token"]
+    async with services(request).stores.control.acquire() as conn:
+        email = await users.invite_email(conn, token)
+    if email is None:
+        raise NotFound("This link is no longer valid; ask an operator for a new one.")
+    return _invite_page(request, email)
+
+
+def _invite_page(
+    request: Request, email: str, errors: dict[str, str] | None = None, status: int = 200
+) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request, "invite.html", status=status, email=email, errors=errors or {}, login_csrf=token
+    )
+    settings = services(request).settings
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=settings.cookie_secure,
+        path="/invite",
+    )
+    return response
+
+
+async def invite_submit(request: Request) -> Response:
+    token = request.path_params["token"]
+    svc = services(request)
+    # The invite page's double-submit cookie lives on /invite.
+    data = await form(request)
+    password, again = field(data, "password"), field(data, "password_again")
+    async with svc.stores.control.acquire() as conn:
+        email = await users.invite_email(conn, token)
+        if email is None:
+            raise NotFound("This link is no longer valid; ask an operator for a new one.")
+        if password != again:
+            return _invite_page(request, email, {"password_again": "The two passwords differ"}, 400)
+        try:
+            await users.accept_invite(conn, token, password, _address(request))
+        except ValidationFailed as exc:
+            return _invite_page(request, email, exc.errors, 400)
+    return redirect("/login?set=1")
+
+
+def routes() -> list[Route]:
+    return [
+        page("/login", login_form, ["GET"]),
+        page("/login", login_submit, ["POST"]),
+        page("/logout", logout, ["POST"]),
+        page("/invite/{token}", invite_form, ["GET"]),
+        page("/invite/{token}", invite_submit, ["POST"]),
+    ]
