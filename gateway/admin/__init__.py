@@ -1,0 +1,1 @@
+"""The admin JSON API (/admin/api/v1) for scripts and other state systems."""
