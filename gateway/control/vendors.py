@@ -1,0 +1,351 @@
+"""Outgoing connections to transcript vendors (Parchment, the National Student Clearinghouse, ...).
+
+Ten fields, all required: name, auth server and path, upload server, port and path, consumer
+key and secret, user name and password. The consumer secret and the password must be sent on,
+so they are encrypted (AES-256-GCM under the master key, bound to their row and column), never
+returned by any listing, and decrypted only by `secrets_for_use` at the moment of use.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import asyncpg
+
+from gateway.audit import Actor, AuditEvent, record
+from gateway.crypto.aead import open_text, seal_text
+from gateway.errors import Conflict, NotFound, ValidationFailed
+from gateway.settings import MasterKey
+
+GRANT_TYPES = ("password", "client_credentials")
+MASK = "••••••••"
+_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
+_LOOPBACK_NAMES = {"localhost"}
+
+_SELECT = (
+    "SELECT c.connection_id, c.district_id, d.lea_code, c.name, c.auth_server, c.auth_path,"
+    " c.upload_server, c.upload_port, c.upload_path, c.consumer_key, c.username, c.grant_type,"
+    " c.last_test_at, c.last_test_ok, c.last_test_message, c.created_at, c.updated_at"
+    " FROM outgoing_connections c JOIN districts d USING (district_id)"
+)
+
+
+@dataclass(frozen=True)
+class ConnectionInput:
+    """What an operator submits. Blank secret or password on update means unchanged."""
+
+    name: str
+    auth_server: str
+    auth_path: str
+    upload_server: str
+    upload_port: int | str
+    upload_path: str
+    consumer_key: str
+    consumer_secret: str
+    username: str
+    password: str
+    grant_type: str = "password"
+
+
+@dataclass(frozen=True)
+class VendorSecrets:
+    consumer_secret: str
+    password: str
+
+
+def _loopback(host: str) -> bool:
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_server(value: str, allow_insecure: bool) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "A URL with scheme and host, e.g. https://auth.vendor.example"
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return "Only scheme and host here; the path goes in its own field"
+    if parts.username or parts.password:
+        return "No credentials in the URL"
+    if parts.scheme == "http" and not (allow_insecure or _loopback(parts.hostname)):
+        return "Use https (http only for a server on this machine)"
+    return None
+
+
+def validate(data: ConnectionInput, *, updating: bool, allow_insecure: bool) -> dict[str, Any]:
+    """Normalised fields, or ValidationFailed naming every problem at once."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for field, limit in (("name", 200), ("consumer_key", 500), ("username", 100)):
+        value = str(getattr(data, field)).strip()
+        if not value:
+            errors[field] = "Required"
+        elif len(value) > limit:
+            errors[field] = f"At most {limit} characters"
+        clean[field] = value
+    for field in ("auth_server", "upload_server"):
+        value = str(getattr(data, field)).strip().rstrip("/")
+        problem = _check_server(value, allow_insecure) if value else "Required"
+        if problem:
+            errors[field] = problem
+        clean[field] = value
+    for field in ("auth_path", "upload_path"):
+        value = str(getattr(data, field)).strip()
+        if not value:
+            errors[field] = "Required"
+        elif not _PATH.match(value) or len(value) > 500:
+            errors[field] = "A path starting with /, e.g. /oauth/token"
+        clean[field] = value
+    try:
+        port = int(str(data.upload_port).strip())
+        if not 1 <= port <= 65535:
+            raise ValueError
+        clean["upload_port"] = port
+    except ValueError:
+        errors["upload_port"] = "A port number from 1 to 65535"
+    for field in ("consumer_secret", "password"):
+        value = str(getattr(data, field))
+        if not value and not updating:
+            errors[field] = "Required"
+        elif len(value) > 1000:
+            errors[field] = "At most 1000 characters"
+        clean[field] = value
+    if data.grant_type not in GRANT_TYPES:
+        errors["grant_type"] = "password or client_credentials"
+    clean["grant_type"] = data.grant_type
+    if errors:
+        raise ValidationFailed(errors)
+    return clean
+
+
+def _aad(connection_id: UUID, column: str) -> str:
+    return f"outgoing_connections.{column}:{connection_id}"
+
+
+def public(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
+    """A connection as shown anywhere: secrets masked, never decrypted."""
+    shown = dict(row)
+    shown["consumer_secret"] = MASK
+    shown["password"] = MASK
+    shown["auth_url"] = f"{shown['auth_server']}{shown['auth_path']}"
+    shown["upload_url"] = upload_url(
+        shown["upload_server"], shown["upload_port"], shown["upload_path"]
+    )
+    return shown
+
+
+def upload_url(server: str, port: int, path: str) -> str:
+    parts = urlsplit(server)
+    return f"{parts.scheme}://{parts.hostname}:{port}{path}"
+
+
+async def add(
+    conn: asyncpg.Connection,
+    keys: tuple[MasterKey, ...],
+    lea_code: str,
+    data: ConnectionInput,
+    actor: Actor,
+    *,
+    allow_insecure: bool,
+) -> dict[str, Any]:
+    clean = validate(data, updating=False, allow_insecure=allow_insecure)
+    connection_id = uuid.uuid4()
+    async with conn.transaction():
+        district_id = await conn.fetchval(
+            "SELECT district_id FROM districts WHERE lea_code = $1", lea_code.upper()
+        )
+        if district_id is None:
+            raise NotFound(f"no district {lea_code}")
+        try:
+            await conn.execute(
+                "INSERT INTO outgoing_connections (connection_id, district_id, name, auth_server,"
+                " auth_path, upload_server, upload_port, upload_path, consumer_key,"
+                " consumer_secret_enc, username, password_enc, grant_type)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                connection_id,
+                district_id,
+                clean["name"],
+                clean["auth_server"],
+                clean["auth_path"],
+                clean["upload_server"],
+                clean["upload_port"],
+                clean["upload_path"],
+                clean["consumer_key"],
+                seal_text(keys, clean["consumer_secret"], _aad(connection_id, "consumer_secret")),
+                clean["username"],
+                seal_text(keys, clean["password"], _aad(connection_id, "password")),
+                clean["grant_type"],
+            )
+        except asyncpg.UniqueViolationError:
+            raise ValidationFailed(
+                {"name": "This district already has a connection of that name"}
+            ) from None
+        await record(
+            conn,
+            AuditEvent(
+                actor,
+                "outgoing.add",
+                district_id=district_id,
+                target=str(connection_id),
+                detail={"name": clean["name"], "upload_server": clean["upload_server"]},
+            ),
+        )
+    return await get(conn, connection_id)
+
+
+async def update(
+    conn: asyncpg.Connection,
+    keys: tuple[MasterKey, ...],
+    connection_id: UUID,
+    data: ConnectionInput,
+    actor: Actor,
+    *,
+    allow_insecure: bool,
+) -> dict[str, Any]:
+    """Change a connection; a blank consumer secret or password keeps the stored one."""
+    clean = validate(data, updating=True, allow_insecure=allow_insecure)
+    async with conn.transaction():
+        current = await get(conn, connection_id)
+        secret_enc = (
+            seal_text(keys, clean["consumer_secret"], _aad(connection_id, "consumer_secret"))
+            if clean["consumer_secret"]
+            else None
+        )
+        password_enc = (
+            seal_text(keys, clean["password"], _aad(connection_id, "password"))
+            if clean["password"]
+            else None
+        )
+        try:
+            await conn.execute(
+                "UPDATE outgoing_connections SET name = $2, auth_server = $3, auth_path = $4,"
+                " upload_server = $5, upload_port = $6, upload_path = $7, consumer_key = $8,"
+                " consumer_secret_enc = COALESCE($9, consumer_secret_enc), username = $10,"
+                " password_enc = COALESCE($11, password_enc), grant_type = $12, updated_at = now(),"
+                " last_test_at = NULL, last_test_ok = NULL, last_test_message = NULL"
+                " WHERE connection_id = $1",
+                connection_id,
+                clean["name"],
+                clean["auth_server"],
+                clean["auth_path"],
+                clean["upload_server"],
+                clean["upload_port"],
+                clean["upload_path"],
+                clean["consumer_key"],
+                secret_enc,
+                clean["username"],
+                password_enc,
+                clean["grant_type"],
+            )
+        except asyncpg.UniqueViolationError:
+            raise ValidationFailed(
+                {"name": "This district already has a connection of that name"}
+            ) from None
+        changed = sorted(
+            k
+            for k in (
+                "name",
+                "auth_server",
+                "auth_path",
+                "upload_server",
+                "upload_port",
+                "upload_path",
+                "consumer_key",
+                "username",
+                "grant_type",
+            )
+            if current[k] != clean[k]
+        )
+        changed += [k for k in ("consumer_secret", "password") if clean[k]]
+        await record(
+            conn,
+            AuditEvent(
+                actor,
+                "outgoing.update",
+                district_id=current["district_id"],
+                target=str(connection_id),
+                detail={"changed": changed},
+            ),
+        )
+    return await get(conn, connection_id)
+
+
+async def remove(conn: asyncpg.Connection, connection_id: UUID, actor: Actor) -> dict[str, Any]:
+    async with conn.transaction():
+        current = await get(conn, connection_id)
+        try:
+            await conn.execute(
+                "DELETE FROM outgoing_connections WHERE connection_id = $1", connection_id
+            )
+        except asyncpg.ForeignKeyViolationError:
+            raise Conflict(
+                "Batches were released through this connection; it is kept for their reports."
+            ) from None
+        await record(
+            conn,
+            AuditEvent(
+                actor,
+                "outgoing.remove",
+                district_id=current["district_id"],
+                target=str(connection_id),
+                detail={"name": current["name"]},
+            ),
+        )
+    return current
+
+
+async def get(conn: asyncpg.Connection, connection_id: UUID) -> dict[str, Any]:
+    row = await conn.fetchrow(_SELECT + " WHERE c.connection_id = $1", connection_id)
+    if row is None:
+        raise NotFound("no such outgoing connection")
+    return public(row)
+
+
+async def list_connections(
+    conn: asyncpg.Connection, lea_code: str | None = None
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        _SELECT + " WHERE ($1::text IS NULL OR d.lea_code = $1) ORDER BY d.lea_code, c.name",
+        lea_code.upper() if lea_code else None,
+    )
+    return [public(r) for r in rows]
+
+
+async def secrets_for_use(
+    conn: asyncpg.Connection, keys: tuple[MasterKey, ...], connection_id: UUID
+) -> VendorSecrets:
+    """Decrypt the consumer secret and password, for the one request about to use them.
+    Callers keep them in local variables only, and never log them."""
+    row = await conn.fetchrow(
+        "SELECT consumer_secret_enc, password_enc FROM outgoing_connections WHERE connection_id = $1",
+        connection_id,
+    )
+    if row is None:
+        raise NotFound("no such outgoing connection")
+    return VendorSecrets(
+        consumer_secret=open_text(
+            keys, row["consumer_secret_enc"], _aad(connection_id, "consumer_secret")
+        ),
+        password=open_text(keys, row["password_enc"], _aad(connection_id, "password")),
+    )
+
+
+async def record_test(
+    conn: asyncpg.Connection, connection_id: UUID, ok: bool, message: str
+) -> None:
+    await conn.execute(
+        "UPDATE outgoing_connections SET last_test_at = now(), last_test_ok = $2, last_test_message = $3"
+        " WHERE connection_id = $1",
+        connection_id,
+        ok,
+        message[:500],
+    )
