@@ -9,33 +9,57 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from gateway import health
+from gateway import health, web
+from gateway.admin import api as admin_api
+from gateway.api import openapi, transcripts
 from gateway.middleware import EdgeMiddleware
 from gateway.oauth import endpoints as oauth
+from gateway.outgoing.worker import Worker, release_worker_config
 from gateway.problems import ProblemHandlers
 from gateway.services import Services
 from gateway.settings import Settings
+from gateway.web.pages import SESSION_MIDDLEWARE
 
 
-def create_app(settings: Settings, *, multiproc_dir: str | None = None) -> Starlette:
+def create_app(
+    settings: Settings, *, multiproc_dir: str | None = None, run_worker: bool = False
+) -> Starlette:
     """Build the app. Pools and caches open in the lifespan, not here, so that each uvicorn
-    worker builds its own after the fork."""
+    worker builds its own after the fork. `run_worker` also runs a batch release worker in
+    the lifespan (`gateway dev`); production runs `gateway worker` on its own."""
     problems = ProblemHandlers()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         svc = await Services.open(settings)
         app.state.services = svc
+        worker: Worker | None = None
         try:
+            if run_worker:
+                worker = Worker(svc.stores, settings.master_keys, release_worker_config(settings))
+                await worker.start()
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             await svc.stop()
 
-    routes: list[BaseRoute] = [*health.routes(settings.bench_routes), *oauth.routes()]
+    routes: list[BaseRoute] = [
+        *health.routes(settings.bench_routes),
+        *oauth.routes(),
+        *transcripts.routes(settings.max_document_bytes),
+        *admin_api.routes(),
+        *openapi.routes(settings.issuer, [admin_api.openapi_paths]),
+        *web.routes(),
+    ]
+    web.install(problems)
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(EdgeMiddleware, hsts=settings.base_url.startswith("https://"))],
-        exception_handlers=problems.handlers(),
+        middleware=[
+            Middleware(EdgeMiddleware, hsts=settings.base_url.startswith("https://")),
+            *SESSION_MIDDLEWARE,
+        ],
+        exception_handlers={**problems.handlers(), web.NotSignedIn: web.to_login},
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
     )

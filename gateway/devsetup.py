@@ -1,7 +1,8 @@
 """What `gateway dev` prepares before serving: database, schema, demo data, demo credentials.
 
-Everything here is idempotent: a second `gateway dev` on the same home reuses the database and
-the demo districts, and writes a demo file whose values work.
+Everything here is idempotent: a second `gateway dev` on the same home reuses the database,
+the demo districts and the demo credentials (secrets are stored hashed, so the demo file is
+the only copy; when it is missing or stale, fresh credentials are issued).
 """
 
 from __future__ import annotations
@@ -12,13 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
+from gateway.audit import Actor
+from gateway.cli.context import control_connection, resolved
+from gateway.cli.migrate import migrate_all
+from gateway.control import consumers, credentials
+from gateway.settings import Settings
+from gateway.urls import etranscripts_url, token_url
 from tenants.seed import seed_demo
 
-from gateway.cli.context import resolved
-from gateway.cli.migrate import migrate_all
-from gateway.settings import Settings
-
 DEMO_FILE = "demo-credentials.json"
+DEMO_CONSUMER = "CFNC"
+DEMO_LABEL = "demo (gateway dev)"
+_ACTOR = Actor("system", "gateway dev")
 
 
 @dataclass
@@ -42,8 +50,37 @@ def write_private_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
+def read_previous(path: Path) -> dict[str, dict[str, Any]]:
+    """The previous demo file's entries by district (empty when missing or unreadable)."""
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(entries, list):
+        return {}
+    return {e["district"]: e for e in entries if isinstance(e, dict) and "district" in e}
+
+
 def home_folder(settings: Settings) -> Path:
     return Path(settings.home).expanduser().absolute()
+
+
+async def demo_credential(
+    conn: asyncpg.Connection, lea_code: str, previous: dict[str, Any] | None
+) -> tuple[str, str]:
+    """The district's demo pair: the previous one if it still works, else a new one (the
+    stale one revoked, so no forgotten demo secret keeps working)."""
+    if previous and previous.get("client_id") and previous.get("client_secret"):
+        client_id, secret = str(previous["client_id"]), str(previous["client_secret"])
+        if await credentials.secret_matches(conn, client_id, secret):
+            return client_id, secret
+    for old in await credentials.list_credentials(conn, lea_code, DEMO_CONSUMER):
+        if old["label"] == DEMO_LABEL and old["status"] == "active":
+            await credentials.revoke(conn, old["client_id"], actor=_ACTOR)
+    issued = await credentials.issue(
+        conn, lea_code=lea_code, consumer=DEMO_CONSUMER, label=DEMO_LABEL, actor=_ACTOR
+    )
+    return issued.client_id, issued.client_secret
 
 
 async def prepare_dev(settings: Settings, *, with_demo: bool = True) -> DevEnvironment:
@@ -51,16 +88,37 @@ async def prepare_dev(settings: Settings, *, with_demo: bool = True) -> DevEnvir
     await migrate_all(settings)
     home = home_folder(settings)
     env = DevEnvironment(settings=settings, pgdata=home / "pgdata", demo_file=home / DEMO_FILE)
-    entries: list[dict[str, Any]] = []
     if with_demo:
-        for district in await seed_demo(settings):
-            entries.append(
-                {
-                    "district": district.lea_code,
-                    "sample_students": district.sample_students,
-                }
-            )
-    env.demo = entries
-    write_private_json(env.demo_file, entries)
-    env.try_commands = [f"cat {env.demo_file}", f"curl -s {settings.base_url}/readyz"]
+        previous = read_previous(env.demo_file)
+        districts = await seed_demo(settings)
+        async with control_connection(settings) as conn:
+            await consumers.ensure(conn, DEMO_CONSUMER, _ACTOR)
+            for district in districts:
+                client_id, secret = await demo_credential(
+                    conn, district.lea_code, previous.get(district.lea_code)
+                )
+                env.demo.append(
+                    {
+                        "district": district.lea_code,
+                        "client_id": client_id,
+                        "client_secret": secret,
+                        "token_url": token_url(settings.base_url),
+                        "etranscripts_url": etranscripts_url(settings.base_url, district.lea_code),
+                        "sample_students": district.sample_students,
+                    }
+                )
+        write_private_json(env.demo_file, env.demo)
+    env.try_commands = try_commands(env)
     return env
+
+
+def try_commands(env: DevEnvironment) -> list[str]:
+    base = env.settings.base_url
+    commands = [f"curl -s {base}/readyz"]
+    if env.demo:
+        first = env.demo[0]
+        commands += [
+            f"# a token for district {first['district']} (values from {env.demo_file.name}):",
+            f"curl -s -u '{first['client_id']}:<client_secret>' -d grant_type=client_credentials {first['token_url']}",
+        ]
+    return commands

@@ -39,6 +39,10 @@ _SENSITIVE_KEY_PARTS = (
 # A compact JWS (three base64url segments, header starting {"), and our secret prefixes.
 _TOKEN_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _SECRET_PATTERN = re.compile(r"\b(?:etgs|etgw|etgi)_[A-Za-z0-9_-]{16,}")
+# Postgres error details quote the values of a violated key: student ids, names.
+_KEY_VALUES = re.compile(
+    r"(Key \([^)]*\)=\()[^\n]*?(\)( already exists| is not present|\.|$))", re.M
+)
 
 
 def _is_sensitive(key: str) -> bool:
@@ -48,6 +52,7 @@ def _is_sensitive(key: str) -> bool:
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
+        value = _KEY_VALUES.sub(rf"\1{REDACTED}\2", value)
         return _SECRET_PATTERN.sub(REDACTED, _TOKEN_PATTERN.sub(REDACTED, value))
     if isinstance(value, dict):
         return {k: REDACTED if _is_sensitive(str(k)) else _scrub(v) for k, v in value.items()}
@@ -71,11 +76,13 @@ def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapp
 def configure_logging(settings: Settings, stream: Any = None) -> None:
     """Configure structlog and the standard library once, at start-up."""
     level = getattr(logging, settings.log_level, logging.INFO)
+    # Tracebacks are rendered before redaction, so that they are scrubbed too.
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
         redact,
     ]
     renderer: Any = (
@@ -87,7 +94,6 @@ def configure_logging(settings: Settings, stream: Any = None) -> None:
         processors=[
             structlog.stdlib.filter_by_level,
             *shared,
-            structlog.processors.format_exc_info,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -98,7 +104,6 @@ def configure_logging(settings: Settings, stream: Any = None) -> None:
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
             renderer,
         ],
     )
@@ -112,6 +117,9 @@ def configure_logging(settings: Settings, stream: Any = None) -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # httpx logs every request's full URL at INFO (vendor uploads, tests): not our lines to keep.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").handlers[:] = []
     logging.getLogger("uvicorn.access").propagate = False
     logging.getLogger("uvicorn.access").disabled = True

@@ -25,11 +25,27 @@ _CSP = (
 _BASE_HEADERS: list[tuple[bytes, bytes]] = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
+    # same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on our own
+    # form posts, and the CSRF origin check must see the real origin. Other sites get nothing.
+    (b"referrer-policy", b"same-origin"),
     (b"content-security-policy", _CSP.encode()),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
+
+
+async def _problem_for(scope: Scope, receive: Receive, exc: Exception) -> Any:
+    """The answer to an exception raised outside the router (e.g. by a session middleware):
+    a deliberate ProblemError keeps its status; anything else is a logged 500."""
+    from starlette.requests import Request
+
+    from gateway.errors import ProblemError
+
+    problems = scope["app"].state.problems
+    request = Request(scope, receive)
+    if isinstance(exc, ProblemError):
+        return await problems.problem(request, exc)
+    return await problems.unexpected(request, exc)
 
 
 def _route_template(scope: Scope) -> str:
@@ -50,6 +66,13 @@ class EdgeMiddleware:
             self.headers.append(
                 (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
             )
+
+    async def _answer_unexpected(
+        self, scope: Scope, receive: Receive, send: Send, exc: Exception
+    ) -> None:
+        response = await _problem_for(scope, receive, exc)  # logs it, redacted
+        if not scope["state"].get("response_started"):
+            await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,11 +98,16 @@ class EdgeMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                scope["state"]["response_started"] = True
                 message["headers"] = [*message.get("headers", []), *extra_headers]
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            # Answered here and not re-raised: the server's own handler would log the raw
+            # exception text (which can quote key values) outside our redaction.
+            await self._answer_unexpected(scope, receive, send_wrapper, exc)
         finally:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)

@@ -50,9 +50,11 @@ class ProblemHandlers:
     """Exception handlers for the Starlette app; HTML renderers are looked up by path prefix."""
 
     def __init__(self) -> None:
-        self._html: list[tuple[str, HtmlRenderer]] = []
+        self._html: list[tuple[str, HtmlRenderer | None]] = []
 
-    def register_html(self, prefix: str, renderer: HtmlRenderer) -> None:
+    def register_html(self, prefix: str, renderer: HtmlRenderer | None) -> None:
+        """Answer errors under `prefix` with `renderer` (None: problem+json, e.g. to carve an
+        API out of a prefix of pages). The longest matching prefix wins."""
         self._html.append((prefix, renderer))
         self._html.sort(key=lambda item: len(item[0]), reverse=True)
 
@@ -60,6 +62,8 @@ class ProblemHandlers:
         path = request.url.path
         for prefix, renderer in self._html:
             if path.startswith(prefix):
+                if renderer is None:
+                    break
                 return await renderer(request, error)
         return problem_response(error, instance=None)
 

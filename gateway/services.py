@@ -34,6 +34,18 @@ def store_urls(settings: Settings) -> dict[str, str]:
     return urls
 
 
+def login_policy(settings: Settings) -> LockoutPolicy:
+    """Web sign-in: per (email, address) and per address, like the token endpoint."""
+    return LockoutPolicy(
+        subject_scope="login_addr",
+        address_scope="login_any",
+        threshold=settings.lockout_threshold,
+        address_threshold=settings.lockout_address_threshold,
+        window=timedelta(seconds=settings.lockout_window_seconds),
+        duration=timedelta(seconds=settings.lockout_seconds),
+    )
+
+
 def client_lockout_policy(settings: Settings) -> LockoutPolicy:
     return LockoutPolicy(
         subject_scope="client_addr",
@@ -56,6 +68,7 @@ class Services:
     keys: SigningKeys
     revoked: RevokedTokens
     lockout: Lockout
+    login_lockout: Lockout
     token_rate: RateLimiter
     usage: UsageTracker
     client_auth: ClientAuthenticator
@@ -86,6 +99,7 @@ class Services:
             keys=keys,
             revoked=revoked,
             lockout=lockout,
+            login_lockout=Lockout(control, login_policy(settings)),
             token_rate=RateLimiter(settings.token_rate_per_second, settings.token_rate_burst),
             usage=UsageTracker(control),
             client_auth=ClientAuthenticator(credentials, lockout, audit),
@@ -111,6 +125,7 @@ class Services:
         await self.keys.ensure_active()
         await self.revoked.load()
         await self.lockout.load()
+        await self.login_lockout.load()
 
         async def district_changed(key: str) -> None:
             await self.directory.refresh(int(key))
@@ -129,12 +144,14 @@ class Services:
         feed.on_change("signing_keys", keys_changed)
         feed.on_change("revoked_tokens", self.revoked.refresh)
         feed.on_change("auth_failures", self.lockout.refresh)
+        feed.on_change("auth_failures", self.login_lockout.refresh)
         for reload in (
             self.directory.load,
             self.credentials.load,
             self.keys.load,
             self.revoked.load,
             self.lockout.load,
+            self.login_lockout.load,
         ):
             feed.on_resync(reload)
         await feed.start()

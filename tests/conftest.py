@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -100,6 +101,28 @@ async def owner_conn(database: PgDatabase) -> AsyncIterator[asyncpg.Connection]:
 
 def b64key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def resolve_pesc_dir() -> Path:
+    """GATEWAY_PESC_DIR if set, else the shared folder beside the repository."""
+    configured = os.environ.get("GATEWAY_PESC_DIR")
+    return Path(configured) if configured else REPO.parent / "shared" / "pesc"
+
+
+@pytest.fixture(scope="session")
+def pesc_dir() -> Path:
+    """The PESC schemas; tests that need them skip, saying why, only when they are absent."""
+    found = resolve_pesc_dir()
+    if not (found / "v1.3.0").is_dir() or not (found / "v1.5.0").is_dir():
+        pytest.skip(
+            f"PESC schemas not found at {found}: set GATEWAY_PESC_DIR to a copy of shared/pesc"
+        )
+    return found
+
+
+@pytest.fixture(scope="session")
+def samples(pesc_dir: Path) -> Path:
+    return pesc_dir / "samples"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -57,9 +57,29 @@ def cli(ctx: click.Context, home: Path | None, env_file: Path) -> None:
 
 
 def _register() -> None:
-    from gateway.cli import credentials, districts, migrate, server
+    from gateway.cli import (
+        credentials,
+        disclosures,
+        districts,
+        migrate,
+        release,
+        seed,
+        server,
+        users,
+        vendors,
+    )
 
-    for module in (server, migrate, districts, credentials):
+    for module in (
+        server,
+        migrate,
+        seed,
+        districts,
+        credentials,
+        disclosures,
+        users,
+        vendors,
+        release,
+    ):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -67,3 +67,22 @@ def on_control(
             return await action(conn, settings)
 
     return run(go())
+
+
+@asynccontextmanager
+async def district_stores(settings: Settings, lea_code: str) -> AsyncIterator[tuple[Any, Any]]:
+    """(StoreRegistry, District) for one command that reads a district's data store."""
+    from gateway.errors import NotFound
+    from gateway.services import store_urls
+    from tenants.directory import DistrictDirectory
+    from tenants.stores import StoreRegistry
+
+    stores = StoreRegistry(store_urls(settings), min_size=0, max_size=2)
+    await stores.open()
+    try:
+        district = await DistrictDirectory(stores).by_lea(lea_code.upper())
+        if district is None:
+            raise NotFound(f"no district {lea_code}")
+        yield stores, district
+    finally:
+        await stores.close()

@@ -9,19 +9,13 @@ from typing import Any
 import click
 
 from gateway.cli.context import on_control
-from gateway.cli.options import (
-    Duration,
-    ExpiryDate,
-    cli_actor,
-    etranscripts_url,
-    json_option,
-    token_url,
-)
+from gateway.cli.options import Duration, ExpiryDate, cli_actor, json_option
 from gateway.cli.output import emit
 from gateway.control import credentials as repo
 from gateway.control.credentials import IssuedSecret
 from gateway.oauth import keys as signing
 from gateway.settings import Settings
+from gateway.urls import etranscripts_url, token_url
 
 LIST_COLUMNS = [
     "client_id",

@@ -59,9 +59,17 @@ class ExpiryDate(click.ParamType[datetime]):
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def token_url(base_url: str) -> str:
-    return f"{base_url}/oauth2/token"
+class StartDate(click.ParamType[datetime]):
+    """A date (from the start of that day, UTC) or an ISO 8601 date-time."""
 
+    name = "date"
 
-def etranscripts_url(base_url: str, lea_code: str) -> str:
-    return f"{base_url}/api/v1/districts/{lea_code}/etranscripts"
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        text = str(value).strip()
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            self.fail("use YYYY-MM-DD or an ISO 8601 date-time", param, ctx)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -85,7 +85,8 @@ def dev(ctx: click.Context, port: int | None, host: str, no_seed: bool) -> None:
     env = run(prepare_dev(settings, with_demo=not no_seed))
     configure_logging(env.settings)
     click.echo(banner(env), err=True)
-    server = uvicorn.Server(_uvicorn_config(create_app(env.settings), env.settings))
+    app = create_app(env.settings, run_worker=True)  # batch releases run inside `dev` too
+    server = uvicorn.Server(_uvicorn_config(app, env.settings))
     server.run()
 
 

@@ -8,6 +8,7 @@ never stored: only their hashes are (see `gateway.crypto.client_secrets`).
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from dataclasses import dataclass
@@ -229,7 +230,8 @@ async def import_existing(
     if not secret or len(secret) > client_secrets.MAX_SECRET_LENGTH or secret != secret.strip():
         raise ValidationFailed({"secret": "A secret of 1-512 characters, no surrounding spaces"})
     weak = client_secrets.is_weak(secret)
-    kind, digest = client_secrets.hash_imported(secret)
+    # argon2id takes ~64 MiB and tens of milliseconds: not on the event loop.
+    kind, digest = await asyncio.to_thread(client_secrets.hash_imported, secret)
     async with conn.transaction():
         district_id, consumer_id, consumer_name = await _district_and_consumer(
             conn, lea_code, consumer
@@ -385,3 +387,18 @@ async def get(conn: asyncpg.Connection, client_id: str) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"no credential {client_id}")
     return dict(row)
+
+
+async def secret_matches(conn: asyncpg.Connection, client_id: str, secret: str) -> bool:
+    """Whether `secret` is a usable secret of the active credential `client_id` now."""
+    rows = await conn.fetch(
+        "SELECT s.hash_kind, s.secret_hash, s.expires_at FROM credential_secrets s"
+        " JOIN credentials c USING (credential_id)"
+        " WHERE c.client_id = $1 AND c.status = 'active'"
+        " AND (c.expires_at IS NULL OR c.expires_at > now())",
+        client_id,
+    )
+    stored = tuple(
+        client_secrets.StoredSecret(r["hash_kind"], r["secret_hash"], r["expires_at"]) for r in rows
+    )
+    return client_secrets.verify_any(secret, stored, datetime.now(UTC))

@@ -53,6 +53,8 @@ async def token(request: Request) -> Response:
     form, attempt = await _form_and_client(request)
     actor = actor_for(request, attempt)
     credential = await svc.client_auth.authenticate(attempt, actor, "token.issue")
+    if credential.kind == "operator":
+        actor = Actor("operator", attempt.client_id, actor.source_addr, actor.request_id)
 
     def refuse(error: Exception, reason: str) -> Exception:
         svc.audit.add(
@@ -79,6 +81,10 @@ async def token(request: Request) -> Response:
     district = None
     if credential.kind == "consumer":
         district = svc.directory.by_id(credential.district_id or 0)
+        if district is None or not district.active:
+            # The directory may trail a change by milliseconds: read this district once more.
+            await svc.directory.refresh(credential.district_id or 0)
+            district = svc.directory.by_id(credential.district_id or 0)
         if district is None or not district.active:
             raise refuse(
                 UnauthorizedClient("The district of this credential is suspended."),

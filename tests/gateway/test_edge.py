@@ -51,7 +51,7 @@ async def test_security_headers_on_every_answer(client: httpx.AsyncClient) -> No
         response = await client.get(path)
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["x-frame-options"] == "DENY"
-        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["referrer-policy"] == "same-origin"
         csp = response.headers["content-security-policy"]
         assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp
 

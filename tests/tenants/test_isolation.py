@@ -224,4 +224,7 @@ CONTROL_TABLES_WITH_DISTRICT_ID = [
     "outgoing_connections",
     "web_users",
     "audit_log",
+    # The release queue: shared by workers of every district; ids and statuses, no records.
+    "release_batches",
+    "release_items",
 ]
