@@ -1,0 +1,16 @@
+-- One-time set-up of a production PostgreSQL for the gateway, run by a DBA as a superuser:
+--
+--   psql -v owner_password="'...'" -v app_password="'...'" -f sql/bootstrap.sql
+--
+-- gateway_owner: owns the schema, runs `gateway migrate`, bulk-loads district data
+--                (BYPASSRLS: COPY into row-level-secured tables is refused otherwise).
+-- gateway_app:   what `gateway serve` connects as; owns nothing and cannot bypass RLS.
+-- The migrations grant gateway_app exactly what it needs.
+CREATE ROLE gateway_owner LOGIN NOSUPERUSER BYPASSRLS NOCREATEROLE NOCREATEDB PASSWORD :owner_password;
+CREATE ROLE gateway_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOINHERIT PASSWORD :app_password;
+CREATE DATABASE gateway OWNER gateway_owner ENCODING 'UTF8' TEMPLATE template0;
+REVOKE ALL ON DATABASE gateway FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE gateway TO gateway_app;
+\connect gateway
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+ALTER SCHEMA public OWNER TO gateway_owner;
