@@ -34,22 +34,12 @@ def store_urls(settings: Settings) -> dict[str, str]:
     return urls
 
 
-def login_policy(settings: Settings) -> LockoutPolicy:
-    """Web sign-in: per (email, address) and per address, like the token endpoint."""
+def lockout_policy(settings: Settings, subject_scope: str, address_scope: str) -> LockoutPolicy:
+    """The configured lockout thresholds, counted under the given scopes: the token endpoint
+    (client id + address, address) and web sign-in (email + address, address) share them."""
     return LockoutPolicy(
-        subject_scope="login_addr",
-        address_scope="login_any",
-        threshold=settings.lockout_threshold,
-        address_threshold=settings.lockout_address_threshold,
-        window=timedelta(seconds=settings.lockout_window_seconds),
-        duration=timedelta(seconds=settings.lockout_seconds),
-    )
-
-
-def client_lockout_policy(settings: Settings) -> LockoutPolicy:
-    return LockoutPolicy(
-        subject_scope="client_addr",
-        address_scope="addr",
+        subject_scope=subject_scope,
+        address_scope=address_scope,
         threshold=settings.lockout_threshold,
         address_threshold=settings.lockout_address_threshold,
         window=timedelta(seconds=settings.lockout_window_seconds),
@@ -88,7 +78,7 @@ class Services:
         credentials = CredentialCache(control)
         keys = SigningKeys(control, settings.master_keys)
         revoked = RevokedTokens(control)
-        lockout = Lockout(control, client_lockout_policy(settings))
+        lockout = Lockout(control, lockout_policy(settings, "client_addr", "addr"))
         svc = cls(
             settings=settings,
             stores=stores,
@@ -99,7 +89,7 @@ class Services:
             keys=keys,
             revoked=revoked,
             lockout=lockout,
-            login_lockout=Lockout(control, login_policy(settings)),
+            login_lockout=Lockout(control, lockout_policy(settings, "login_addr", "login_any")),
             token_rate=RateLimiter(settings.token_rate_per_second, settings.token_rate_burst),
             usage=UsageTracker(control),
             client_auth=ClientAuthenticator(credentials, lockout, audit),

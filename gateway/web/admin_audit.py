@@ -21,6 +21,7 @@ from starlette.routing import Route
 from gateway.web.admin_request import control_db
 from gateway.web.auth import operator
 from gateway.web.pages import page, render
+from gateway.web.params import query_day
 
 PAGE_SIZE = 50
 OUTCOMES = [("success", "Success"), ("failure", "Failure"), ("denied", "Denied")]
@@ -113,17 +114,6 @@ async def read_audit(
     )
 
 
-def _day(query: QueryParams, name: str, errors: dict[str, str]) -> date | None:
-    raw = query.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = "A date as YYYY-MM-DD"
-        return None
-
-
 def _cursor(query: QueryParams, name: str) -> int | None:
     raw = query.get(name, "")
     return int(raw) if raw.isdigit() and len(raw) < 19 else None
@@ -140,8 +130,8 @@ def parse_filters(query: QueryParams) -> tuple[AuditFilter, dict[str, str]]:
         district=query.get("district", "").strip().upper()[:10] or None,
         actor=query.get("actor", "").strip()[:320] or None,
         outcome=outcome if "outcome" not in errors else None,
-        since=_day(query, "since", errors),
-        until=_day(query, "until", errors),
+        since=query_day(query, "since", errors),
+        until=query_day(query, "until", errors),
     )
     return filters, errors
 

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
+from gateway.web.params import query_day
 from tenants import queries
 from tenants.directory import District
 from tenants.queries import DisclosureFilter
@@ -96,17 +97,6 @@ def _text(params: Mapping[str, str], name: str) -> str:
     return params.get(name, "").strip()[:TEXT_LIMIT]
 
 
-def _day(params: Mapping[str, str], name: str, errors: dict[str, str]) -> date | None:
-    raw = params.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = "A date as YYYY-MM-DD"
-        return None
-
-
 def _page(raw: str) -> int:
     # A mangled page number is not worth an error page: it means the first page.
     try:
@@ -117,8 +107,8 @@ def _page(raw: str) -> int:
 
 def parse_filters(params: Mapping[str, str]) -> Filters:
     errors: dict[str, str] = {}
-    date_from = _day(params, "from", errors)
-    date_to = _day(params, "to", errors)
+    date_from = query_day(params, "from", errors)
+    date_to = query_day(params, "to", errors)
     if date_from and date_to and date_from > date_to:
         errors["to"] = "The end date is before the start date"
     return Filters(

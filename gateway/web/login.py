@@ -24,6 +24,19 @@ from gateway.web.pages import current, field, form, page, redirect, render, serv
 WRONG = "Wrong email or password."
 
 
+def with_form_cookie(request: Request, response: Response, token: str, path: str) -> Response:
+    """The double-submit CSRF cookie of a form shown before there is a session."""
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=services(request).settings.cookie_secure,
+        path=path,
+    )
+    return response
+
+
 def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -59,16 +72,7 @@ def _login_page(request: Request, error: str = "", email: str = "", status: int 
         email=email,
         next=request.query_params.get("next", ""),
     )
-    settings = services(request).settings
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=settings.cookie_secure,
-        path="/login",
-    )
-    return response
+    return with_form_cookie(request, response, token, "/login")
 
 
 async def login_submit(request: Request) -> Response:
@@ -164,16 +168,7 @@ def _invite_page(
     response = render(
         request, "invite.html", status=status, email=email, errors=errors or {}, login_csrf=token
     )
-    settings = services(request).settings
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=settings.cookie_secure,
-        path="/invite",
-    )
-    return response
+    return with_form_cookie(request, response, token, "/invite")
 
 
 async def invite_submit(request: Request) -> Response:
