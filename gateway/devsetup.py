@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,14 @@ import asyncpg
 from gateway.audit import Actor
 from gateway.cli.context import control_connection, resolved
 from gateway.cli.migrate import migrate_all
-from gateway.control import consumers, credentials
+from gateway.control import consumers, credentials, users
+from gateway.errors import NotFound
 from gateway.settings import Settings
 from gateway.urls import etranscripts_url, token_url
 from tenants.seed import seed_demo
 
 DEMO_FILE = "demo-credentials.json"
+USERS_FILE = "dev-users.json"
 DEMO_CONSUMER = "CFNC"
 DEMO_LABEL = "demo (gateway dev)"
 _ACTOR = Actor("system", "gateway dev")
@@ -34,6 +37,7 @@ class DevEnvironment:
     settings: Settings
     pgdata: Path
     demo_file: Path
+    users_file: Path | None = None
     demo: list[dict[str, Any]] = field(default_factory=list)
     extra_lines: list[tuple[str, str]] = field(default_factory=list)
     try_commands: list[str] = field(default_factory=list)
@@ -108,8 +112,54 @@ async def prepare_dev(settings: Settings, *, with_demo: bool = True) -> DevEnvir
                     }
                 )
         write_private_json(env.demo_file, env.demo)
+        async with control_connection(settings) as conn:
+            accounts = await dev_accounts(
+                conn, districts[0].lea_code, read_users(home / USERS_FILE)
+            )
+        env.users_file = home / USERS_FILE
+        write_private_json(env.users_file, accounts)
+        env.extra_lines = [
+            ("operator console", f"{settings.base_url}/admin"),
+            ("district pages", f"{settings.base_url}/districts/{districts[0].lea_code}/setup"),
+            ("web sign-in", f"{env.users_file} (operator and district accounts)"),
+        ]
     env.try_commands = try_commands(env)
     return env
+
+
+def read_users(path: Path) -> dict[str, str]:
+    """email -> password from a previous dev-users.json (empty if missing or unreadable)."""
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+        return {e["email"]: e["password"] for e in entries if isinstance(e, dict)}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+async def dev_accounts(
+    conn: asyncpg.Connection, lea_code: str, previous: dict[str, str]
+) -> list[dict[str, str]]:
+    """An operator and a district registrar to sign in with, on this machine only. A password
+    that still works is kept; otherwise a new random one is set."""
+    wanted = [
+        ("operator@dev.localhost", "operator", None),
+        (f"registrar-{lea_code.lower()}@dev.localhost", "district", lea_code),
+    ]
+    accounts = []
+    for email, role, lea in wanted:
+        password = previous.get(email, "")
+        _user, stored = await users.credentials_for_login(conn, email)
+        if not (password and users.check_password(password, stored)):
+            password = secrets.token_urlsafe(12)
+            try:
+                await users.get(conn, email)
+                await users.set_password(conn, email, password, _ACTOR)
+            except NotFound:
+                await users.add(
+                    conn, email=email, role=role, lea_code=lea, password=password, actor=_ACTOR
+                )
+        accounts.append({"email": email, "password": password, "role": role, "district": lea or ""})
+    return accounts
 
 
 def try_commands(env: DevEnvironment) -> list[str]:

@@ -1,0 +1,141 @@
+"""`gateway dev` as a newcomer runs it: a real process, its embedded PostgreSQL, its demo file."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.secrets_seen import LOG, remember
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def dev_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+    home = tmp_path_factory.mktemp("devhome")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    # Files, not pipes: a pipe nobody reads would fill up and stall the server.
+    out, err = (home / "stdout.log").open("wb"), (home / "stderr.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "--home", str(home), "dev", "--port", str(port)],
+        env=env,
+        stdout=out,
+        stderr=err,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        assert process.poll() is None, (home / "stderr.log").read_text()
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "gateway dev did not become ready"
+        time.sleep(0.25)
+    try:
+        yield base, home, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+        out.close()
+        err.close()
+
+
+def test_demo_file_works_end_to_end(dev_server: tuple[str, Path, subprocess.Popen[bytes]]) -> None:
+    base, home, _ = dev_server
+    demo = json.loads((home / "demo-credentials.json").read_text())
+    assert oct((home / "demo-credentials.json").stat().st_mode & 0o777) == "0o600"
+    assert len(demo) >= 3
+    for entry in demo:
+        remember(entry["client_secret"])
+        assert set(entry) >= {
+            "district",
+            "client_id",
+            "client_secret",
+            "token_url",
+            "etranscripts_url",
+            "sample_students",
+        }
+        assert entry["token_url"] == f"{base}/oauth2/token"
+        token = httpx.post(
+            entry["token_url"],
+            data={"grant_type": "client_credentials"},
+            auth=(entry["client_id"], entry["client_secret"]),
+        )
+        assert token.status_code == 200, token.text
+        access = token.json()["access_token"]
+        remember(access)
+        assert entry["sample_students"]
+        for student in entry["sample_students"]:
+            response = httpx.get(
+                f"{entry['etranscripts_url']}/{student['student_id']}",
+                params={"birth_date": student["birth_date"], "last_name": student["last_name"]},
+                headers={"Authorization": f"Bearer {access}"},
+            )
+            assert response.status_code == 200, response.text
+            assert b"HighSchoolTranscript" in response.content
+
+
+def test_dev_accounts_sign_in(dev_server: tuple[str, Path, subprocess.Popen[bytes]]) -> None:
+    base, home, _ = dev_server
+    accounts = json.loads((home / "dev-users.json").read_text())
+    operator = next(a for a in accounts if a["role"] == "operator")
+    remember(operator["password"])
+    with httpx.Client(base_url=base) as browser:
+        page = browser.get("/login")
+        token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        signed = browser.post(
+            "/login",
+            data={
+                "csrf_token": token,
+                "email": operator["email"],
+                "password": operator["password"],
+            },
+            headers={"Origin": base},
+        )
+        assert signed.status_code == 303 and signed.headers["location"] == "/admin/districts"
+        remember(browser.cookies.get("etg_session"))
+        demo = json.loads((home / "demo-credentials.json").read_text())
+        listing = browser.get("/admin/districts").text
+        assert all(f"/admin/districts/{d['district']}" in listing for d in demo)
+
+
+def test_sigterm_stops_the_embedded_postgres(
+    dev_server: tuple[str, Path, subprocess.Popen[bytes]],
+) -> None:
+    _, home, process = dev_server
+    postmaster = int((home / "pgdata" / "postmaster.pid").read_text().splitlines()[0])
+    assert psutil.pid_exists(postmaster)
+    process.send_signal(signal.SIGTERM)
+    # uvicorn shuts down gracefully, then re-raises the signal: 128 + SIGTERM is the
+    # conventional status of a process stopped that way.
+    assert process.wait(timeout=30) in (0, 128 + signal.SIGTERM)
+    for _ in range(100):
+        if not psutil.pid_exists(postmaster):
+            break
+        time.sleep(0.1)
+    assert not psutil.pid_exists(postmaster), "the embedded postgres outlived gateway dev"
+    # The process logged JSON lines on stdout; none may carry a secret (checked at the end).
+    logged = (home / "stdout.log").read_text()
+    assert '"route": "/oauth2/token"' in logged
+    LOG.write(logged)
