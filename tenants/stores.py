@@ -22,6 +22,17 @@ _SERVER_SETTINGS = {
 }
 
 
+class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pooled connection released without asyncpg's reset query (RESET ALL, UNLISTEN *, ...):
+    one round trip less per request. The gateway never leaves session state on a pooled
+    connection: the district is set with `set_config(..., true)`, local to its transaction;
+    LISTEN, advisory locks and SET are only used on dedicated connections. An open
+    transaction is still rolled back by asyncpg on release."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 class StoreRegistry:
     """Pools by store name, opened together and closed together."""
 
@@ -44,6 +55,7 @@ class StoreRegistry:
                 min_size=self._min_size,
                 max_size=self._max_size,
                 server_settings=_SERVER_SETTINGS,
+                connection_class=PooledConnection,
             )
             return name, pool
 

@@ -7,6 +7,7 @@ transaction, so a pooled connection returned afterwards carries no district into
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,7 +18,10 @@ import asyncpg
 from tenants.directory import District
 from tenants.stores import StoreRegistry
 
-_SET_DISTRICT = "SELECT set_config('app.district_id', $1, true)"
+# BEGIN and the district in one round trip (the simple query protocol takes several
+# statements, but no parameters). The only value put in is District.id, an integer from our
+# own control table, passed through int(): no input ever reaches this string.
+_BEGIN = "BEGIN {mode}; SELECT set_config('app.district_id', '{district_id:d}', true)"
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,17 @@ async def tenant_transaction(
     disclosure row that records it are kept or lost together.
     """
     pool = stores.pool(district.store)
-    async with pool.acquire() as conn, conn.transaction(readonly=readonly):
-        await conn.execute(_SET_DISTRICT, str(district.id))
-        yield TenantConnection(conn, district)
+    mode = "READ ONLY" if readonly else "READ WRITE"
+    async with pool.acquire() as conn:
+        await conn.execute(_BEGIN.format(mode=mode, district_id=int(district.id)))
+        try:
+            yield TenantConnection(conn, district)
+        except BaseException:
+            if not conn.is_closed():
+                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                    await conn.execute("ROLLBACK")
+            raise
+        # On a transaction that an error aborted (one the block caught and carried on from),
+        # Postgres answers COMMIT with ROLLBACK: say so rather than report a commit.
+        if await conn.execute("COMMIT") != "COMMIT":
+            raise asyncpg.InFailedSQLTransactionError("the transaction was rolled back, not committed")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import asyncpg
 import pytest
 
@@ -228,3 +230,37 @@ CONTROL_TABLES_WITH_DISTRICT_ID = [
     "release_batches",
     "release_items",
 ]
+
+
+async def test_a_swallowed_error_is_not_reported_as_a_commit(
+    database: PgDatabase, two_districts: tuple[int, int], owner_conn: asyncpg.Connection
+) -> None:
+    a, _ = two_districts
+    row = await owner_conn.fetchrow(
+        "SELECT district_id, lea_code, name, kind, status, store FROM districts WHERE district_id = $1",
+        a,
+    )
+    stores = StoreRegistry({"main": database.app_url}, min_size=1, max_size=1)
+    await stores.open()
+    try:
+        with pytest.raises(asyncpg.InFailedSQLTransactionError):
+            async with tenant_transaction(stores, District.from_row(row)) as tx:
+                await tx.execute(
+                    "INSERT INTO disclosures (district_id, student_id, event, channel, consumer_name,"
+                    " recipient, purpose, legal_basis, document_sha256) VALUES ($1, '1000000001',"
+                    " 'disclosed', 'api', 'x', 'x', 'x', 'x', repeat('c', 64))",
+                    a,
+                )
+                with contextlib.suppress(asyncpg.PostgresError):
+                    await tx.execute("SELECT 1 / 0")
+        # Nothing was written, and the pooled connection is usable again.
+        async with tenant_transaction(stores, District.from_row(row), readonly=True) as tx:
+            assert (
+                await tx.fetchval(
+                    "SELECT count(*) FROM disclosures WHERE district_id = $1 AND document_sha256 = repeat('c', 64)",
+                    a,
+                )
+                == 0
+            )
+    finally:
+        await stores.close()
