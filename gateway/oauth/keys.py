@@ -108,6 +108,8 @@ class SigningKeys:
         self._signer: ECKey | None = None
         self._public: dict[str, ECKey] = {}
         self._jwks: dict[str, Any] = {"keys": []}
+        # Bumped on every load, so that whoever caches verification results can tell.
+        self.generation = 0
 
     async def load(self) -> None:
         rows = await self._pool.fetch(_LOAD)
@@ -126,6 +128,7 @@ class SigningKeys:
         self._signer = signer
         self._public = public
         self._jwks = {"keys": [k.as_dict(private=False) for k in public.values()]}
+        self.generation += 1
 
     async def ensure_active(self) -> None:
         """Create the first key if there is none (two workers racing: one insert wins)."""

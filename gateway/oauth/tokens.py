@@ -114,6 +114,25 @@ def verify(
 ) -> AccessClaims:
     """Check header, signature and claims; raise TokenInvalid naming the first failure.
     `check_time=False` skips exp/iat (revocation accepts an expired token of one's own)."""
+    claims = verify_signature(token, key_for, issuer=issuer, audience=audience)
+    if check_time:
+        check_times(claims, now, leeway)
+    return claims
+
+
+def check_times(claims: AccessClaims, now: datetime, leeway: int = LEEWAY_SECONDS) -> None:
+    stamp = int(now.timestamp())
+    if stamp > claims.exp + leeway:
+        raise TokenInvalid("token expired")
+    if claims.iat > stamp + leeway:
+        raise TokenInvalid("token issued in the future")
+
+
+def verify_signature(
+    token: str, key_for: Callable[[str], ECKey | None], *, issuer: str, audience: str
+) -> AccessClaims:
+    """Everything about a token that does not change with time: header, signature, issuer,
+    audience, and the claims being present."""
     parts = token.split(".")
     if len(parts) != 3 or len(token) > 4096:
         raise TokenInvalid("malformed token")
@@ -135,14 +154,9 @@ def verify(
     aud = claims.get("aud")
     if aud != audience and not (isinstance(aud, list) and audience in aud):
         raise TokenInvalid("wrong audience")
-    stamp = int(now.timestamp())
     exp, iat = claims.get("exp"), claims.get("iat")
     if not isinstance(exp, int) or not isinstance(iat, int):
         raise TokenInvalid("missing exp or iat")
-    if check_time and stamp > exp + leeway:
-        raise TokenInvalid("token expired")
-    if check_time and iat > stamp + leeway:
-        raise TokenInvalid("token issued in the future")
     try:
         return AccessClaims(
             iss=claims["iss"],

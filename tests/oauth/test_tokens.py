@@ -197,3 +197,21 @@ async def test_bearer_header_errors_follow_rfc_6750(
         await bearer.authenticate(f"Bearer {token}", scope="admin")
     assert scope.value.status == 403
     assert 'error="insufficient_scope"' in scope.value.headers["WWW-Authenticate"]
+
+
+async def test_a_remembered_signature_still_meets_every_other_check(
+    client: httpx.AsyncClient, gateway_app: Starlette, pair: Pair
+) -> None:
+    bearer = verifier(gateway_app)
+    token = await access_token(client, pair.client_id, pair.secret)
+    first = await bearer.check(token)
+    assert (await bearer.check(token)).claims == first.claims  # second use: from memory
+    later = datetime.now(UTC) + timedelta(seconds=900 + tokens.LEEWAY_SECONDS + 1)
+    with pytest.raises(tokens.TokenInvalid, match="expired"):
+        await bearer.check(token, now=later)
+    # A change of signing keys forgets what was verified.
+    keys = gateway_app.state.services.keys
+    before = keys.generation
+    await keys.load()
+    assert keys.generation == before + 1
+    assert (await bearer.check(token)).claims == first.claims
