@@ -1,5 +1,6 @@
 """The admin JSON API under /admin/api/v1: districts, consumers, credentials, outgoing vendor
-connections, web users and the audit log, for scripts and other state systems.
+connections (and their test), batch releases, web users and the audit log, for scripts and
+other state systems.
 
 Authenticated with an operator credential (client credentials with the `admin` scope, from
 `gateway credential issue-operator`); every write goes through the control-plane repositories,
@@ -14,9 +15,18 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
-from gateway.admin import audit, consumers, credentials, districts, outgoing, users
+from gateway.admin import (
+    audit,
+    batches,
+    connection_test,
+    consumers,
+    credentials,
+    districts,
+    outgoing,
+    users,
+)
 
-_RESOURCES = (districts, consumers, credentials, outgoing, users, audit)
+_RESOURCES = (districts, consumers, credentials, outgoing, connection_test, batches, users, audit)
 
 
 def routes() -> list[BaseRoute]:

@@ -12,6 +12,7 @@ import click
 from gateway.cli.context import district_stores, resolved, run, state
 from gateway.cli.options import StartDate
 from gateway.cli.output import emit, emit_json
+from gateway.spreadsheet import csv_cell
 from tenants import queries
 from tenants.transaction import tenant_transaction
 
@@ -83,9 +84,9 @@ def disclosures(
 
     rows = run(go())
     if as_csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = csv.writer(sys.stdout)
+        writer.writerow(COLUMNS)
+        writer.writerows([csv_cell(row.get(c)) for c in COLUMNS] for row in rows)
     elif as_json:
         emit_json(rows)
     else:

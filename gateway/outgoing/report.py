@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 
 from gateway.errors import NotFound
+from gateway.spreadsheet import csv_cell
 
 STATUSES = ("queued", "in_progress", "delivered", "failed")
 CSV_COLUMNS = (
@@ -91,25 +92,14 @@ class BatchReport:
         return {**self.summary(), "lines": [asdict(line) for line in self.lines]}
 
     def csv_text(self) -> str:
+        """The lines as CSV (RFC 4180), cells made safe for spreadsheets: the vendor's
+        references and error texts come from outside."""
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
         for line in self.lines:
-            writer.writerow(
-                [
-                    self.batch_id,
-                    line.item_no,
-                    line.student_id,
-                    line.status,
-                    line.attempts,
-                    line.vendor_reference or "",
-                    line.error_kind or "",
-                    line.error or "",
-                    line.document_id or "",
-                    line.document_sha256 or "",
-                    line.time.isoformat(),
-                ]
-            )
+            cells = {"batch_id": self.batch_id, **asdict(line)}
+            writer.writerow(csv_cell(cells[column]) for column in CSV_COLUMNS)
         return out.getvalue()
 
 

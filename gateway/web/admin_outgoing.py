@@ -3,6 +3,8 @@
 The repository validates and encrypts; this module shows its errors next to each field and
 keeps what the operator typed, except the Consumer Secret and the Password: those are
 write-only, never sent back to a browser, and left blank on edit to keep the stored ones.
+The Test button: `gateway.web.admin_connection_test` (routes) and
+`gateway.web.connection_tests` (the background tests this process runs).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import structlog
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,7 +26,10 @@ from gateway.settings import MasterKey
 from gateway.web.admin_districts import district_url
 from gateway.web.admin_request import actor_for, control_db, done, values
 from gateway.web.auth import operator
+from gateway.web.connection_tests import ProbeState, connection_tests
 from gateway.web.pages import form, page, render, services
+
+log = structlog.stdlib.get_logger("gateway.web")
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,7 @@ def _editor(
     entered: dict[str, Any],
     errors: dict[str, str] | None = None,
     connection: dict[str, Any] | None = None,
+    test: ProbeState | None = None,
     status: int = 200,
 ) -> Response:
     base = district_url(district["lea_code"])
@@ -104,6 +111,7 @@ def _editor(
         status=status,
         district=district,
         connection=connection,
+        test=test,
         fields=FIELDS,
         grant_types=GRANT_TYPES,
         keep_hint=KEEP_HINT,
@@ -150,7 +158,8 @@ async def outgoing_edit(request: Request) -> Response:
     async with control_db(request) as conn:
         district = await districts.get(conn, request.path_params["lea"])
         row = await _connection_of(conn, district["lea_code"], request.path_params["id"])
-    return _editor(request, district, entered=row, connection=row)
+    test = connection_tests(request.app).state_of(row)
+    return _editor(request, district, entered=row, connection=row, test=test)
 
 
 async def outgoing_update(request: Request) -> Response:
@@ -170,9 +179,14 @@ async def outgoing_update(request: Request) -> Response:
                 allow_insecure=allow_insecure,
             )
         except ValidationFailed as exc:
-            entered = vars(submitted)
             return _editor(
-                request, district, entered=entered, errors=exc.errors, connection=row, status=422
+                request,
+                district,
+                entered=vars(submitted),
+                errors=exc.errors,
+                connection=row,
+                test=connection_tests(request.app).state_of(row),
+                status=422,
             )
     return done(district_url(district["lea_code"]), "outgoing-updated")
 

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
+from gateway.spreadsheet import csv_cell
 from gateway.web.params import query_day
 from tenants import queries
 from tenants.directory import District
@@ -49,9 +50,6 @@ EVENT_LABELS = {
     "refused_hold": "Refused (hold)",
     "refused_not_authorized": "Refused (not authorized)",
 }
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection");
-# recipient and purpose come from consumers, so such cells are quoted with a leading apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -176,15 +174,6 @@ async def read_page(stores: StoreRegistry, district: District, filters: Filters)
             tx, where, limit=PAGE_SIZE, offset=(filters.page - 1) * PAGE_SIZE
         )
     return Listing([shown(r) for r in rows], total, filters.page)
-
-
-def csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def csv_lines(rows: Iterable[Mapping[str, Any]], header: bool = False) -> str:

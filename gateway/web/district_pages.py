@@ -2,7 +2,8 @@
 
 * Electronic Release Setup: outgoing and incoming connections, each row opening its details.
 * Disclosures: the FERPA record of disclosures, filtered, paged, and exported as CSV.
-* Batch reports: a placeholder until batch releases exist (issue 6).
+* Batch reports: the district's batch releases, each with its eTranscript Batch Report (and
+  its lines as CSV); another district's batch is a 404 like one that does not exist.
 
 Every route is GET: the department maintains the setup, districts only look at it. District
 users see their own district and nothing else (`district_view`: any other district is a 404);
@@ -20,6 +21,8 @@ from starlette.routing import BaseRoute
 
 from gateway.audit import Actor, AuditEvent
 from gateway.errors import NotFound
+from gateway.outgoing.report import list_batches, load_report
+from gateway.web import district_batches as batch_views
 from gateway.web import district_disclosures as log
 from gateway.web import district_setup as setup
 from gateway.web.auth import SessionUser, district_view
@@ -113,21 +116,25 @@ def _disclosures(
     )
 
 
+def _viewer(request: Request, user: SessionUser) -> Actor:
+    web_user = user.web_user
+    return Actor(
+        "operator" if web_user.is_operator else "district_user",
+        web_user.email,
+        request.client.host if request.client else None,
+        request.state.request_id,
+    )
+
+
 def _csv_export(
     request: Request, user: SessionUser, district: District, filters: log.Filters
 ) -> Response:
     svc = services(request)
     started = datetime.now(UTC)
-    web_user = user.web_user
     # Who exported which district's log, and whether it was filtered; never the student id.
     svc.audit.add(
         AuditEvent(
-            Actor(
-                "operator" if web_user.is_operator else "district_user",
-                web_user.email,
-                request.client.host if request.client else None,
-                request.state.request_id,
-            ),
+            _viewer(request, user),
             "web.disclosures_export",
             district_id=district.id,
             detail={"filtered": filters.active},
@@ -147,10 +154,44 @@ def _csv_export(
 
 async def batches_page(request: Request) -> Response:
     _, district = await _district(request)
-    # Issue 6 wires this up: read the district's batch releases (through the tenant
-    # transaction, like the disclosures) and pass them as `batches`. The release tables do
-    # not exist yet, so there is nothing to query and the page says so.
-    return render(request, "district/batches.html", district=district, section="batches")
+    async with services(request).stores.control.acquire() as conn:
+        rows = await list_batches(conn, district_id=district.id)
+    return render(
+        request,
+        "district/batches.html",
+        district=district,
+        section="batches",
+        batches=rows,
+        labels=batch_views.STATUS_LABELS,
+    )
+
+
+async def batch_page(request: Request) -> Response:
+    """One batch's report (HTML, `?format=csv`, or `?format=json` for the progress poll);
+    only a batch of this district: any other is NotFound."""
+    user, district = await _district(request)
+    batch_id = batch_views.parse_batch_id(request.path_params["batch_id"])
+    async with services(request).stores.control.acquire() as conn:
+        report = await load_report(conn, batch_id, district_id=district.id)
+    answer = request.query_params.get("format")
+    if answer == "json":
+        return batch_views.progress_response(report)
+    if answer == "csv":
+        event = batch_views.export_event(_viewer(request, user), district.id, report)
+        services(request).audit.add(event)
+        return batch_views.csv_response(report)
+    return render(
+        request,
+        "district/batch.html",
+        district=district,
+        section="batches",
+        report=report,
+        selection=batch_views.selection_text(report.selection),
+        page=batch_views.line_page(
+            report, batch_views.page_number(request.query_params.get("page"))
+        ),
+        labels=batch_views.STATUS_LABELS,
+    )
 
 
 def routes() -> list[BaseRoute]:
@@ -161,4 +202,5 @@ def routes() -> list[BaseRoute]:
         page("/districts/{lea}/setup/incoming/{client_id}", incoming_page),
         page("/districts/{lea}/disclosures", disclosures_page),
         page("/districts/{lea}/batches", batches_page),
+        page("/districts/{lea}/batches/{batch_id}", batch_page),
     ]

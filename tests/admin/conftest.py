@@ -1,11 +1,13 @@
 """An operator credential and its token, a consumer's token, and a fresh district: what every
-admin API test starts from."""
+admin API test starts from. And the fake vendor on loopback (tests/outgoing/fake_vendor.py)
+for the connection test and batch releases."""
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +17,17 @@ import pytest
 from starlette.applications import Starlette
 
 from gateway.control import credentials
+from gateway.outgoing import batches
 from tests.conftest import unique_lea
-from tests.factories import CONSUMER_ACTOR, access_token, add_consumer, add_district, issue
+from tests.factories import (
+    CONSUMER_ACTOR,
+    access_token,
+    add_consumer,
+    add_district,
+    add_student,
+    issue,
+)
+from tests.outgoing.fake_vendor import FakeVendor
 from tests.secrets_seen import remember
 
 API = "/admin/api/v1"
@@ -35,11 +46,13 @@ class Operator:
 
 @dataclass(frozen=True)
 class Setup:
-    """A district (known to the gateway's directory) and a consumer, both fresh."""
+    """A district (known to the gateway's directory) with one student, and a consumer, all
+    fresh."""
 
     lea: str
     district_id: int
     consumer: str
+    student_id: str
 
 
 async def eventually(condition: Callable[[], bool], what: str, within: float = 2.0) -> None:
@@ -67,11 +80,26 @@ async def operator(client: httpx.AsyncClient, control: asyncpg.Connection) -> Op
 @pytest.fixture
 async def setup(
     owner_conn: asyncpg.Connection, control: asyncpg.Connection, gateway_app: Starlette
-) -> Setup:
+) -> AsyncIterator[Setup]:
     district = await add_district(owner_conn, unique_lea())
+    student_id = f"9{secrets.randbelow(10**9):09d}"
+    await add_student(owner_conn, district.id, student_id)
     consumer = await add_consumer(control)
     await wait_for_district(gateway_app, district.lea_code)
-    return Setup(district.lea_code, district.id, consumer)
+    yield Setup(district.lea_code, district.id, consumer, student_id)
+    await close_open_batches(control, district.id)
+
+
+async def close_open_batches(control: asyncpg.Connection, district_id: int) -> None:
+    """Batches queued here go nowhere (no worker runs in these tests); closed at the end so
+    that the workers of later tests never find them in the shared queue."""
+    await control.execute(
+        "UPDATE release_items SET status = 'failed', lease_owner = NULL, lease_expires_at = NULL,"
+        " error_kind = 'test', last_error = 'closed by the test'"
+        " WHERE district_id = $1 AND status IN ('queued', 'in_progress')",
+        district_id,
+    )
+    await batches.finish_stale(control)
 
 
 @pytest.fixture
@@ -94,3 +122,17 @@ def remember_shared(body: dict[str, Any]) -> None:
     url = body.get("invite_url")
     if isinstance(url, str):
         remember(url, url.rsplit("/", 1)[-1])
+
+
+@pytest.fixture(scope="session")
+def vendor_server() -> Iterator[FakeVendor]:
+    server = FakeVendor()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def vendor(vendor_server: FakeVendor) -> FakeVendor:
+    vendor_server.reset()
+    return vendor_server

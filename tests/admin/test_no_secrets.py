@@ -43,6 +43,7 @@ async def test_no_listing_or_reading_contains_a_secret(
         "connection_id": work.connection_id,
         "email": work.email,
         "name": setup.consumer,
+        "batch_id": str(work.batch_id),
     }
     urls = readable_urls(values)
     assert f"{API}/audit" in urls

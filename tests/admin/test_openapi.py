@@ -91,6 +91,7 @@ async def test_real_answers_fit_the_documented_schemas_exactly(
         "connection_id": work.connection_id,
         "email": work.email,
         "name": setup.consumer,
+        "batch_id": str(work.batch_id),
     }
     for path, method in sorted(served()):
         if method != "get":

@@ -25,6 +25,7 @@ class Work:
     connection_id: str = ""
     email: str = ""
     new_lea: str = ""
+    batch_id: int = 0
     # (method, URL path, status, JSON body) of every write, to compare with /openapi.json
     answers: list[tuple[str, str, int, Any]] = field(default_factory=list)
 
@@ -108,6 +109,10 @@ async def do_everything(client: httpx.AsyncClient, operator: Operator, setup: Se
         await work.call(client, "outgoing.add", "POST", f"/districts/{lea}/outgoing", json=spare)
     )["connection_id"]
     await work.call(client, "outgoing.remove", "DELETE", f"/outgoing/{spare_id}")
+    release = {"connection_id": work.connection_id, "student_ids": [setup.student_id]}
+    work.batch_id = (
+        await work.call(client, "release.queue", "POST", f"/districts/{lea}/batches", json=release)
+    )["batch_id"]
 
     work.email = f"workload-{secrets.token_hex(4)}@example.org"
     user = {"email": work.email, "role": "district", "district": lea}

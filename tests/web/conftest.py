@@ -10,6 +10,8 @@
 * `district_world` (session): a seeded district with both kinds of connection, a district user,
   an operator, disclosure rows made by fetching transcripts through the API, and two other
   districts (one with connections of its own, one with none).
+* `release_world` (session), `vendor`, `worker`: batch releases and connection tests against
+  a fake vendor on loopback (see tests/web/release_world.py).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from tests.web.browser import (
     skip_reason,
     start_server,
 )
+from tests.web.release_world import release_world, vendor, vendor_server, worker  # noqa: F401
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
