@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import replace
@@ -140,27 +141,33 @@ def serve(
             f"the database has pending migrations ({names}): run `gateway migrate`"
         )
     configure_logging(settings)
+    made_metrics_dir = None
     if settings.workers > 1 and not settings.metrics_multiproc_dir:
         # Workers are spawned after this, so they see it; /metrics then sums every worker.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gateway-metrics-")
+        made_metrics_dir = tempfile.mkdtemp(prefix="gateway-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made_metrics_dir
     click.echo(
         f"gateway serving on http://{settings.host}:{settings.port} "
         f"({settings.workers} worker{'s' if settings.workers > 1 else ''}); "
         f"public address {settings.base_url}",
         err=True,
     )
-    uvicorn.run(
-        "gateway.asgi:app_factory",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
-    )
+    try:
+        uvicorn.run(
+            "gateway.asgi:app_factory",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            proxy_headers=True,
+            forwarded_allow_ips=forwarded_allow_ips,
+        )
+    finally:
+        if made_metrics_dir is not None:
+            shutil.rmtree(made_metrics_dir, ignore_errors=True)
     sys.exit(0)
 
 
