@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from gateway.audit import AuditBuffer
+from gateway.housekeeping import Housekeeping
 from gateway.lockout import Lockout, LockoutPolicy
 from gateway.oauth.bearer import BearerVerifier
 from gateway.oauth.cache import CredentialCache
@@ -63,6 +64,7 @@ class Services:
     usage: UsageTracker
     client_auth: ClientAuthenticator
     bearer: BearerVerifier
+    housekeeping: Housekeeping
 
     @classmethod
     async def open(cls, settings: Settings) -> Services:
@@ -101,6 +103,7 @@ class Services:
                 issuer=settings.issuer,
                 audience=f"{settings.issuer}/api",
             ),
+            housekeeping=Housekeeping(control, lockout, revoked),
         )
         try:
             await svc._start()
@@ -147,8 +150,10 @@ class Services:
         await feed.start()
         await self.audit.start()
         await self.usage.start()
+        await self.housekeeping.start()
 
     async def stop(self) -> None:
+        await self.housekeeping.stop()
         await self.feed.stop()
         await self.usage.stop()
         await self.audit.stop()
