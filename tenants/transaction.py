@@ -72,4 +72,6 @@ async def tenant_transaction(
         # On a transaction that an error aborted (one the block caught and carried on from),
         # Postgres answers COMMIT with ROLLBACK: say so rather than report a commit.
         if await conn.execute("COMMIT") != "COMMIT":
-            raise asyncpg.InFailedSQLTransactionError("the transaction was rolled back, not committed")
+            raise asyncpg.InFailedSQLTransactionError(
+                "the transaction was rolled back, not committed"
+            )
