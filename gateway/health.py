@@ -7,12 +7,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway import metrics
-from gateway.services import Services
-
-
-def services(request: Request) -> Services:
-    svc: Services = request.app.state.services
-    return svc
+from gateway.request_context import services
 
 
 async def healthz(_: Request) -> Response:

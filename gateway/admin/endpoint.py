@@ -20,6 +20,7 @@ from gateway.admin import schemas
 from gateway.audit import Actor
 from gateway.oauth.bearer import TokenContext
 from gateway.oauth.errors import InsufficientScope
+from gateway.request_context import client_address, services
 
 if TYPE_CHECKING:
     from gateway.services import Services
@@ -74,8 +75,9 @@ def require_operator(context: TokenContext) -> None:
 
 
 def actor_for(request: Request, context: TokenContext) -> Actor:
-    address = request.client.host if request.client else None
-    return Actor("operator", context.credential.client_id, address, request.state.request_id)
+    return Actor(
+        "operator", context.credential.client_id, client_address(request), request.state.request_id
+    )
 
 
 async def authenticate(request: Request, svc: Services) -> Actor:
@@ -88,7 +90,7 @@ def operator_route(path: str, method: str, handler: Handler) -> Route:
     """`path` is relative to /admin/api/v1; bodies are bounded at the route (413 past it)."""
 
     async def endpoint(request: Request) -> Response:
-        svc: Services = request.app.state.services
+        svc = services(request)
         actor = await authenticate(request, svc)
         return await handler(Call(request, svc, actor))
 

@@ -41,6 +41,7 @@ from gateway.pesc.hs_transcript import TranscriptVersion
 from gateway.pesc.request import TranscriptRequest
 from gateway.pesc.response import ResponseStatus
 from gateway.pesc.schemas import schemas_available
+from gateway.request_context import client_address, services
 from tenants import queries
 from tenants.directory import District
 from tenants.queries import DisclosureRow
@@ -64,20 +65,15 @@ DEFAULT_PURPOSE = "Enrollment at another institution"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _svc(request: Request) -> Services:
-    svc: Services = request.app.state.services
-    return svc
-
-
 async def authorize(request: Request, lea: str) -> tuple[TokenContext, District]:
     """The caller's token must name this district, and the district must be active."""
-    svc = _svc(request)
+    svc = services(request)
     context = await svc.bearer.authenticate(request.headers.get("authorization"), SCOPE)
     district = context.district
     assert district is not None  # consumer tokens always carry their district
     request.scope.setdefault("state", {})["district"] = district.lea_code
     if district.lea_code != lea:
-        address = request.client.host if request.client else None
+        address = client_address(request)
         svc.audit.add(
             AuditEvent(
                 Actor("consumer", context.credential.client_id, address, request.state.request_id),
@@ -295,7 +291,7 @@ async def get_transcript(request: Request) -> Response:
     asked_last = _text(q.get("last_name"), "last_name", 100)
     if not STUDENT_ID.match(student_id):
         raise NotFound("No transcript is available for this student.")
-    served = await serve(_svc(request), district, student_id, release, asked_last, asked_birth)
+    served = await serve(services(request), district, student_id, release, asked_last, asked_birth)
     return transcript_response(served)
 
 
@@ -312,7 +308,7 @@ async def post_request(request: Request) -> Response:
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type not in ("application/xml", "text/xml"):
         raise UnsupportedMediaType("Send the TranscriptRequest as application/xml.")
-    svc = _svc(request)
+    svc = services(request)
     pesc_dir = svc.settings.pesc_dir if schemas_available(svc.settings.pesc_dir) else None
     parsed = parse_transcript_request(
         await request.body(), max_bytes=svc.settings.max_document_bytes, pesc_dir=pesc_dir

@@ -20,26 +20,23 @@ from gateway.oauth.errors import (
     UnauthorizedClient,
     UnsupportedGrantType,
 )
+from gateway.request_context import client_address, services
 
 if TYPE_CHECKING:
-    from gateway.services import Services
+    pass
 
 GRANT = "client_credentials"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM_LIMIT = 16 * 1024
 
 
-def _svc(request: Request) -> Services:
-    svc: Services = request.app.state.services
-    return svc
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def actor_for(request: Request, attempt: ClientAttempt) -> Actor:
-    return Actor("consumer", attempt.client_id, client_address(request), request.state.request_id)
+    return Actor(
+        "consumer",
+        attempt.client_id,
+        client_address(request) or "unknown",
+        request.state.request_id,
+    )
 
 
 async def _form_and_client(request: Request) -> tuple[dict[str, str], ClientAttempt]:
@@ -49,7 +46,7 @@ async def _form_and_client(request: Request) -> tuple[dict[str, str], ClientAtte
 
 async def token(request: Request) -> Response:
     """RFC 6749 §4.4.2-4.4.3: client credentials in, a JWT access token out."""
-    svc = _svc(request)
+    svc = services(request)
     form, attempt = await _form_and_client(request)
     actor = actor_for(request, attempt)
     credential = await svc.client_auth.authenticate(attempt, actor, "token.issue")
@@ -139,7 +136,7 @@ async def token(request: Request) -> Response:
 
 async def revoke(request: Request) -> Response:
     """RFC 7009: the client revokes one of its own tokens; unknown tokens are not an error."""
-    svc = _svc(request)
+    svc = services(request)
     form, attempt = await _form_and_client(request)
     actor = actor_for(request, attempt)
     credential = await svc.client_auth.authenticate(attempt, actor, "token.revoke")
@@ -179,7 +176,7 @@ async def revoke(request: Request) -> Response:
 async def introspect(request: Request) -> Response:
     """RFC 7662: is this token active? Only for the client it was issued to (§4: a client
     learns nothing about other clients' tokens)."""
-    svc = _svc(request)
+    svc = services(request)
     form, attempt = await _form_and_client(request)
     actor = actor_for(request, attempt)
     credential = await svc.client_auth.authenticate(attempt, actor, "token.introspect")
@@ -217,7 +214,7 @@ def metadata_document(issuer: str) -> dict[str, Any]:
 
 async def metadata(request: Request) -> Response:
     return JSONResponse(
-        metadata_document(_svc(request).bearer.issuer),
+        metadata_document(services(request).bearer.issuer),
         headers={"Cache-Control": "public, max-age=3600"},
     )
 
@@ -225,7 +222,7 @@ async def metadata(request: Request) -> Response:
 async def jwks(request: Request) -> Response:
     # Short cache: a rotated key must reach verifiers well before its tokens do.
     return JSONResponse(
-        _svc(request).keys.jwks,
+        services(request).keys.jwks,
         headers={"Cache-Control": "public, max-age=300"},
         media_type="application/jwk-set+json",
     )

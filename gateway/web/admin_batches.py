@@ -23,11 +23,12 @@ from gateway.control import vendors
 from gateway.errors import Conflict, NotFound, ValidationFailed
 from gateway.outgoing.batches import BatchRequest, queue_batch
 from gateway.outgoing.report import list_batches, load_report
+from gateway.request_context import services
 from gateway.web import district_batches as views
 from gateway.web.admin_districts import district_url
 from gateway.web.admin_request import actor_for, control_db
 from gateway.web.auth import operator
-from gateway.web.pages import field, form, page, redirect, render, services
+from gateway.web.pages import field, form, page, redirect, render
 from tenants.directory import District
 
 LIST_LIMIT = 200

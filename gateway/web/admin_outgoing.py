@@ -22,12 +22,13 @@ from starlette.routing import Route
 
 from gateway.control import districts, vendors
 from gateway.errors import NotFound, ValidationFailed
+from gateway.request_context import services
 from gateway.settings import MasterKey
 from gateway.web.admin_districts import district_url
 from gateway.web.admin_request import actor_for, control_db, done, values
 from gateway.web.auth import operator
 from gateway.web.connection_tests import ProbeState, connection_tests
-from gateway.web.pages import form, page, render, services
+from gateway.web.pages import form, page, render
 
 log = structlog.stdlib.get_logger("gateway.web")
 

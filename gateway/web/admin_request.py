@@ -18,8 +18,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from gateway.audit import Actor
+from gateway.request_context import client_address, services
 from gateway.web.auth import SessionUser
-from gateway.web.pages import field, redirect, services
+from gateway.web.pages import field, redirect
 
 # Notices are chosen by a fixed key in the redirect URL: nothing a visitor types is echoed back.
 NOTICES = {
@@ -41,8 +42,7 @@ NOTICES = {
 
 def actor_for(request: Request, user: SessionUser) -> Actor:
     """The operator as the audit log names them: email, source address, request id."""
-    host = request.client.host if request.client else None
-    return Actor("operator", user.web_user.email, host, request.state.request_id)
+    return Actor("operator", user.web_user.email, client_address(request), request.state.request_id)
 
 
 @asynccontextmanager

@@ -8,8 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.control.credentials import IssuedSecret
+from gateway.request_context import services
 from gateway.urls import etranscripts_url, token_url
-from gateway.web.pages import render, services
+from gateway.web.pages import render
 
 
 def share_page(

@@ -22,10 +22,11 @@ from starlette.requests import HTTPConnection, Request
 
 from gateway.control.users import WebUser
 from gateway.errors import Forbidden, NotFound
+from gateway.request_context import services
 from gateway.web import sessions
 
 if TYPE_CHECKING:
-    from gateway.services import Services
+    pass
 
 SESSION_COOKIE = "etg_session"
 SECURE_SESSION_COOKIE = "__Host-etg_session"  # Secure, Path=/, no Domain: cannot be planted
@@ -60,7 +61,7 @@ def cookie_name(secure: bool) -> str:
 
 class SessionBackend(AuthenticationBackend):
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
-        svc: Services = conn.app.state.services
+        svc = services(conn)
         token = conn.cookies.get(cookie_name(svc.settings.cookie_secure))
         if not token:
             return None

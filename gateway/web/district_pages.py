@@ -22,11 +22,12 @@ from starlette.routing import BaseRoute
 from gateway.audit import Actor, AuditEvent
 from gateway.errors import NotFound
 from gateway.outgoing.report import list_batches, load_report
+from gateway.request_context import client_address, services
 from gateway.web import district_batches as batch_views
 from gateway.web import district_disclosures as log
 from gateway.web import district_setup as setup
 from gateway.web.auth import SessionUser, district_view
-from gateway.web.pages import page, redirect, render, services
+from gateway.web.pages import page, redirect, render
 from tenants.directory import District
 
 
@@ -121,7 +122,7 @@ def _viewer(request: Request, user: SessionUser) -> Actor:
     return Actor(
         "operator" if web_user.is_operator else "district_user",
         web_user.email,
-        request.client.host if request.client else None,
+        client_address(request),
         request.state.request_id,
     )
 

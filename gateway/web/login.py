@@ -17,9 +17,10 @@ from gateway.audit import Actor, AuditEvent
 from gateway.control import users
 from gateway.errors import NotFound, ValidationFailed
 from gateway.lockout import Lockout
+from gateway.request_context import client_address, services
 from gateway.web import sessions
 from gateway.web.auth import LOGIN_CSRF_COOKIE, cookie_name, signed_in
-from gateway.web.pages import current, field, form, page, redirect, render, services
+from gateway.web.pages import current, field, form, page, redirect, render
 
 WRONG = "Wrong email or password."
 
@@ -35,10 +36,6 @@ def with_form_cookie(request: Request, response: Response, token: str, path: str
         path=path,
     )
     return response
-
-
-def _address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def home_for(user: users.WebUser) -> str:
@@ -81,7 +78,7 @@ async def login_submit(request: Request) -> Response:
     lockout: Lockout = svc.login_lockout
     email = field(data, "email").strip().lower()[:320]
     password = field(data, "password")
-    address = _address(request)
+    address = client_address(request) or "unknown"
     actor = Actor("anonymous", email or "-", address, request.state.request_id)
     if lockout.locked_for(email, address):
         svc.audit.add(AuditEvent(actor, "web.login", "denied", detail={"reason": "locked"}))
@@ -134,7 +131,7 @@ async def logout(request: Request) -> Response:
             Actor(
                 "operator" if user.is_operator else "district_user",
                 user.email,
-                _address(request),
+                (client_address(request) or "unknown"),
                 request.state.request_id,
             ),
             "web.logout",
@@ -184,7 +181,7 @@ async def invite_submit(request: Request) -> Response:
         if password != again:
             return _invite_page(request, email, {"password_again": "The two passwords differ"}, 400)
         try:
-            await users.accept_invite(conn, token, password, _address(request))
+            await users.accept_invite(conn, token, password, (client_address(request) or "unknown"))
         except ValidationFailed as exc:
             return _invite_page(request, email, exc.errors, 400)
     return redirect("/login?set=1")

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.control.users import WebUser
 from gateway.errors import BadRequest
+from gateway.request_context import services
 from gateway.web.auth import (
     LOGIN_CSRF_COOKIE,
     SessionBackend,
@@ -26,7 +27,7 @@ from gateway.web.auth import (
 )
 
 if TYPE_CHECKING:
-    from gateway.services import Services
+    pass
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -95,11 +96,6 @@ def page(
 ) -> Route:
     """A web page route (the app-wide session middleware tells it who is signed in)."""
     return Route(path, endpoint, methods=list(methods), name=name, max_body_size=FORM_LIMIT)
-
-
-def services(request: Request) -> Services:
-    svc: Services = request.app.state.services
-    return svc
 
 
 def current(request: Request) -> WebUser | None:
