@@ -109,6 +109,23 @@ _TRANSCRIPT_PARAMS = [
 ]
 
 
+def _client_form(
+    required: list[str], properties: dict[str, Any], example: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A form body of the OAuth endpoints: their own fields beside client_secret_post's."""
+    media: dict[str, Any] = {
+        "schema": {
+            "allOf": [
+                _CLIENT_AUTH_FORM,
+                {"type": "object", "required": required, "properties": properties},
+            ]
+        }
+    }
+    if example is not None:
+        media["example"] = example
+    return {"required": True, "content": {"application/x-www-form-urlencoded": media}}
+
+
 def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str, Any]:
     """The OpenAPI 3.1 document for a gateway whose public address is `issuer`."""
     paths: dict[str, Any] = {
@@ -117,30 +134,17 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                 "tags": ["OAuth 2.0"],
                 "summary": "Exchange client credentials for an access token (RFC 6749 §4.4)",
                 "security": [{"clientBasic": []}, {}],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/x-www-form-urlencoded": {
-                            "schema": {
-                                "allOf": [
-                                    _CLIENT_AUTH_FORM,
-                                    {
-                                        "type": "object",
-                                        "required": ["grant_type"],
-                                        "properties": {
-                                            "grant_type": {
-                                                "type": "string",
-                                                "const": "client_credentials",
-                                            },
-                                            "scope": {"type": "string", "example": "etranscripts"},
-                                        },
-                                    },
-                                ]
-                            },
-                            "example": {"grant_type": "client_credentials"},
-                        }
+                "requestBody": _client_form(
+                    ["grant_type"],
+                    {
+                        "grant_type": {
+                            "type": "string",
+                            "const": "client_credentials",
+                        },
+                        "scope": {"type": "string", "example": "etranscripts"},
                     },
-                },
+                    example={"grant_type": "client_credentials"},
+                ),
                 "responses": {
                     "200": {
                         "description": "An RFC 9068 JWT access token (ES256, typ at+jwt).",
@@ -185,26 +189,13 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                 "tags": ["OAuth 2.0"],
                 "summary": "Revoke one of your own access tokens (RFC 7009)",
                 "security": [{"clientBasic": []}, {}],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/x-www-form-urlencoded": {
-                            "schema": {
-                                "allOf": [
-                                    _CLIENT_AUTH_FORM,
-                                    {
-                                        "type": "object",
-                                        "required": ["token"],
-                                        "properties": {
-                                            "token": {"type": "string"},
-                                            "token_type_hint": {"type": "string"},
-                                        },
-                                    },
-                                ]
-                            }
-                        }
+                "requestBody": _client_form(
+                    ["token"],
+                    {
+                        "token": {"type": "string"},
+                        "token_type_hint": {"type": "string"},
                     },
-                },
+                ),
                 "responses": {
                     "200": {"description": "Revoked (or not a token: RFC 7009 §2.2)."},
                     "400": _oauth_error(
@@ -225,23 +216,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                 "tags": ["OAuth 2.0"],
                 "summary": "Is this token active? (RFC 7662; your own tokens only)",
                 "security": [{"clientBasic": []}, {}],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/x-www-form-urlencoded": {
-                            "schema": {
-                                "allOf": [
-                                    _CLIENT_AUTH_FORM,
-                                    {
-                                        "type": "object",
-                                        "required": ["token"],
-                                        "properties": {"token": {"type": "string"}},
-                                    },
-                                ]
-                            }
-                        }
-                    },
-                },
+                "requestBody": _client_form(["token"], {"token": {"type": "string"}}),
                 "responses": {
                     "200": {
                         "description": "Introspection result.",
