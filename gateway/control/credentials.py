@@ -130,6 +130,40 @@ async def _district_and_consumer(
     return district_id, row["consumer_id"], row["name"]
 
 
+async def _insert_generated(
+    conn: asyncpg.Connection,
+    *,
+    client_id: str,
+    kind: str,
+    district_id: int | None,
+    consumer_id: UUID | None,
+    label: str,
+    scopes: list[str],
+    expires_at: datetime | None,
+    actor: Actor,
+) -> tuple[UUID, str]:
+    """A credential with a freshly generated secret (SHA-256 stored); returns its id and the
+    secret, which the caller shows once."""
+    secret = client_secrets.generate_secret()
+    hash_kind, digest = client_secrets.hash_generated(secret)
+    credential_id = await _insert(
+        conn,
+        client_id=client_id,
+        kind=kind,
+        district_id=district_id,
+        consumer_id=consumer_id,
+        label=label,
+        scopes=scopes,
+        hash_kind=hash_kind,
+        secret_hash=digest,
+        imported=False,
+        weak=False,
+        expires_at=expires_at,
+        actor=actor,
+    )
+    return credential_id, secret
+
+
 async def issue(
     conn: asyncpg.Connection,
     *,
@@ -141,14 +175,12 @@ async def issue(
 ) -> IssuedSecret:
     """A new consumer credential for one district, with a generated secret."""
     _check_expiry(expires_at)
-    secret = client_secrets.generate_secret()
-    kind, digest = client_secrets.hash_generated(secret)
     async with conn.transaction():
         district_id, consumer_id, consumer_name = await _district_and_consumer(
             conn, lea_code, consumer
         )
         client_id = new_client_id(consumer_name, lea_code)
-        credential_id = await _insert(
+        credential_id, secret = await _insert_generated(
             conn,
             client_id=client_id,
             kind="consumer",
@@ -156,10 +188,6 @@ async def issue(
             consumer_id=consumer_id,
             label=label,
             scopes=CONSUMER_SCOPES,
-            hash_kind=kind,
-            secret_hash=digest,
-            imported=False,
-            weak=False,
             expires_at=expires_at,
             actor=actor,
         )
@@ -183,11 +211,9 @@ async def issue_operator(
 ) -> IssuedSecret:
     """A credential for the admin API (client credentials with the `admin` scope)."""
     _check_expiry(expires_at)
-    secret = client_secrets.generate_secret()
-    kind, digest = client_secrets.hash_generated(secret)
     client_id = new_client_id("operator", None)
     async with conn.transaction():
-        credential_id = await _insert(
+        credential_id, secret = await _insert_generated(
             conn,
             client_id=client_id,
             kind="operator",
@@ -195,10 +221,6 @@ async def issue_operator(
             consumer_id=None,
             label=label,
             scopes=OPERATOR_SCOPES,
-            hash_kind=kind,
-            secret_hash=digest,
-            imported=False,
-            weak=False,
             expires_at=expires_at,
             actor=actor,
         )
