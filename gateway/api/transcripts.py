@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -28,14 +27,17 @@ from starlette.routing import Route
 from gateway.api import identity, negotiation
 from gateway.audit import Actor, AuditEvent
 from gateway.errors import BadRequest, Conflict, Forbidden, NotFound, UnsupportedMediaType
+from gateway.ferpa import CONSENT_BASIS, DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES, STUDENT_ID
 from gateway.metrics import DISCLOSURES
 from gateway.oauth.bearer import TokenContext
 from gateway.pesc import (
+    DEFAULT_TRANSCRIPT_VERSION,
     Party,
     parse_transcript_request,
     render_response,
     render_transcript,
     transcript_json,
+    transcript_version,
 )
 from gateway.pesc.hs_transcript import TranscriptVersion
 from gateway.pesc.request import TranscriptRequest
@@ -54,14 +56,6 @@ if TYPE_CHECKING:
 log = structlog.stdlib.get_logger("gateway.security")
 
 SCOPE = "etranscripts"
-VERSIONS: tuple[TranscriptVersion, ...] = ("1.3.0", "1.5.0")
-STUDENT_ID = re.compile(r"^[0-9A-Za-z-]{1,30}$")
-LEGAL_BASES = {
-    "99.31(a)(2)": "34 CFR 99.31(a)(2): enrollment at another institution",
-    "99.30": "34 CFR 99.30: written consent of the eligible student or parent",
-}
-DEFAULT_BASIS = "99.31(a)(2)"
-DEFAULT_PURPOSE = "Enrollment at another institution"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -256,10 +250,10 @@ def _text(value: str | None, name: str, limit: int = 200) -> str | None:
 
 
 def _version(value: str | None) -> TranscriptVersion:
-    for version in VERSIONS:
-        if (value or VERSIONS[0]) == version:
-            return version
-    raise BadRequest(f"pesc_version must be one of {', '.join(VERSIONS)}.")
+    try:
+        return transcript_version(value or DEFAULT_TRANSCRIPT_VERSION)
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
 
 
 def _basis(value: str | None) -> str:
@@ -325,7 +319,7 @@ async def post_request(request: Request) -> Response:
             if parsed.recipients and parsed.recipients[0].purpose
             else DEFAULT_PURPOSE
         ),
-        legal_basis=LEGAL_BASES["99.30"]
+        legal_basis=LEGAL_BASES[CONSENT_BASIS]
         if parsed.student.release_authorized
         else LEGAL_BASES[DEFAULT_BASIS],
         request_tracking_id=parsed.tracking_id[:35],

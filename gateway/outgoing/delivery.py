@@ -41,7 +41,7 @@ from gateway.outgoing.batches import Claimed
 from gateway.outgoing.client import TokenCache, VendorClient
 from gateway.outgoing.failures import Failure, VendorFailure, classify_upload_status
 from gateway.outgoing.retry import RetryPolicy
-from gateway.pesc import Party, SchemaName, render_transcript, validate
+from gateway.pesc import Party, SchemaName, render_transcript, transcript_version, validate
 from gateway.pesc.hs_transcript import TranscriptVersion
 from tenants import queries
 from tenants.queries import DisclosureRow
@@ -99,10 +99,6 @@ def disclosure_row(item: Claimed, event: str, **fields: str | None) -> Disclosur
         request_tracking_id=item.tracking_id,
         **fields,
     )
-
-
-def _version(value: str) -> TranscriptVersion:
-    return "1.5.0" if value == "1.5.0" else "1.3.0"
 
 
 _SCHEMAS: dict[TranscriptVersion, SchemaName] = {
@@ -179,8 +175,9 @@ class Delivery:
             return Refused("not_found", "The district no longer has this student")
         if record.on_hold:
             return Held(tuple(sorted({h.hold_type for h in record.active_holds})))
-        version = _version(item.pesc_version)
         try:
+            # Checked when queued; a value that is not a version refuses, never falls back.
+            version = transcript_version(item.pesc_version)
             body = render_transcript(
                 record,
                 version=version,

@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.api.transcripts import DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES
 from gateway.control import vendors
 from gateway.errors import Conflict, NotFound, ValidationFailed
+from gateway.ferpa import DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES
 from gateway.outgoing.batches import BatchRequest, queue_batch
 from gateway.outgoing.report import list_batches, load_report
 from gateway.request_context import services
