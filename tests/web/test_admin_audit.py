@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from gateway.audit import Actor, AuditEvent, record
-from gateway.web.admin_audit import AuditFilter, read_audit
+from gateway.web.console.audit import AuditFilter, read_audit
 from tests.conftest import unique_lea
 from tests.web.test_admin_pages import Console, error_of, sign_in_operator
 

@@ -16,8 +16,8 @@ import pytest
 from starlette.applications import Starlette
 
 from gateway.settings import Settings
-from gateway.web import district_disclosures as log
-from gateway.web.district_setup import SECRET_MASK
+from gateway.web.district import disclosures as log
+from gateway.web.district.setup import SECRET_MASK
 from tenants import queries
 from tests.conftest import client_from
 from tests.secrets_seen import remember

@@ -8,8 +8,8 @@ from starlette.routing import Route
 
 from gateway.control import consumers
 from gateway.errors import Conflict, ValidationFailed
-from gateway.web.admin_request import actor_for, control_db, done, notice, values
 from gateway.web.auth import operator
+from gateway.web.console.request import actor_for, control_db, done, notice, values
 from gateway.web.pages import form, page, render
 
 LABELS = {"name": "Name", "description": "Description"}

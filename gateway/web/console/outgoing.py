@@ -3,7 +3,7 @@
 The repository validates and encrypts; this module shows its errors next to each field and
 keeps what the operator typed, except the Consumer Secret and the Password: those are
 write-only, never sent back to a browser, and left blank on edit to keep the stored ones.
-The Test button: `gateway.web.admin_connection_test` (routes) and
+The Test button: `gateway.web.console.connection_test` (routes) and
 `gateway.web.connection_tests` (the background tests this process runs).
 """
 
@@ -24,10 +24,10 @@ from gateway.control import districts, vendors
 from gateway.errors import NotFound, ValidationFailed
 from gateway.request_context import services
 from gateway.settings import MasterKey
-from gateway.web.admin_districts import district_url
-from gateway.web.admin_request import actor_for, control_db, done, values
 from gateway.web.auth import operator
 from gateway.web.connection_tests import ProbeState, connection_tests
+from gateway.web.console.districts import district_url
+from gateway.web.console.request import actor_for, control_db, done, values
 from gateway.web.pages import form, page, render
 
 log = structlog.stdlib.get_logger("gateway.web")

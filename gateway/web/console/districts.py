@@ -11,8 +11,8 @@ from starlette.routing import Route
 
 from gateway.control import credentials, districts, vendors
 from gateway.errors import BadRequest, Conflict, ValidationFailed
-from gateway.web.admin_request import actor_for, control_db, done, notice, segment, values
 from gateway.web.auth import operator
+from gateway.web.console.request import actor_for, control_db, done, notice, segment, values
 from gateway.web.pages import field, form, page, redirect, render
 
 KINDS = [("lea", "LEA (school district)"), ("charter", "Charter school")]

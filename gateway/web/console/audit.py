@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.web.admin_request import control_db
 from gateway.web.auth import operator
+from gateway.web.console.request import control_db
 from gateway.web.pages import page, render
 from gateway.web.params import query_day
 

@@ -12,9 +12,9 @@ from starlette.routing import Route
 
 from gateway.control import consumers, credentials
 from gateway.errors import BadRequest, Conflict
-from gateway.web.admin_request import actor_for, control_db, done, notice
-from gateway.web.admin_share import share_page
 from gateway.web.auth import operator
+from gateway.web.console.request import actor_for, control_db, done, notice
+from gateway.web.console.share import share_page
 from gateway.web.pages import field, form, page, render
 
 # How long the secret in use keeps working after a rotation, so the consumer can switch over.

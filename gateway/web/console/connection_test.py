@@ -17,10 +17,10 @@ from starlette.routing import Route
 from gateway.control import vendors
 from gateway.outgoing.probe import check_connection
 from gateway.request_context import services
-from gateway.web.admin_districts import district_url
-from gateway.web.admin_request import actor_for, control_db
 from gateway.web.auth import operator
 from gateway.web.connection_tests import ProbeState, connection_tests
+from gateway.web.console.districts import district_url
+from gateway.web.console.request import actor_for, control_db
 from gateway.web.pages import form, page, redirect
 
 

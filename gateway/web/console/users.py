@@ -11,8 +11,8 @@ from starlette.routing import Route
 from gateway.control import users
 from gateway.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from gateway.request_context import services
-from gateway.web.admin_request import actor_for, control_db, done, notice, values
 from gateway.web.auth import operator
+from gateway.web.console.request import actor_for, control_db, done, notice, values
 from gateway.web.pages import field, form, page, render
 
 ROLES = [("district", "District staff (read-only, one district)"), ("operator", "State operator")]

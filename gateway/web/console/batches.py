@@ -4,7 +4,7 @@ them all, newest first.
 
 `queue_batch` validates, resolves the students through the district's tenant transaction and
 audits; this module turns the form into a `BatchRequest` and shows refusals next to their
-fields. The report page is `district_batches`' view, the same one districts see.
+fields. The report page is `district.batches`' view, the same one districts see.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from gateway.ferpa import DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES
 from gateway.outgoing.batches import BatchRequest, queue_batch
 from gateway.outgoing.report import list_batches, load_report
 from gateway.request_context import services
-from gateway.web import district_batches as views
-from gateway.web.admin_districts import district_url
-from gateway.web.admin_request import actor_for, control_db
 from gateway.web.auth import operator
+from gateway.web.console.districts import district_url
+from gateway.web.console.request import actor_for, control_db
+from gateway.web.district import batches as views
 from gateway.web.pages import field, form, page, redirect, render
 from tenants.directory import District
 

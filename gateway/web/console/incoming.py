@@ -17,10 +17,10 @@ from starlette.routing import Route
 
 from gateway.control import consumers, credentials, districts
 from gateway.errors import Conflict, NotFound, ValidationFailed
-from gateway.web.admin_districts import district_url
-from gateway.web.admin_request import actor_for, control_db, done, values
-from gateway.web.admin_share import share_page
 from gateway.web.auth import operator
+from gateway.web.console.districts import district_url
+from gateway.web.console.request import actor_for, control_db, done, values
+from gateway.web.console.share import share_page
 from gateway.web.pages import form, page, render
 
 LABELS = {"name": "Name", "consumer": "Consumer"}

@@ -23,10 +23,10 @@ from gateway.audit import Actor, AuditEvent
 from gateway.errors import NotFound
 from gateway.outgoing.report import list_batches, load_report
 from gateway.request_context import client_address, services
-from gateway.web import district_batches as batch_views
-from gateway.web import district_disclosures as log
-from gateway.web import district_setup as setup
 from gateway.web.auth import SessionUser, district_view
+from gateway.web.district import batches as batch_views
+from gateway.web.district import disclosures as log
+from gateway.web.district import setup as setup
 from gateway.web.pages import page, redirect, render
 from tenants.directory import District
 
