@@ -44,9 +44,9 @@ from gateway.pesc.request import TranscriptRequest
 from gateway.pesc.response import ResponseStatus
 from gateway.pesc.schemas import schemas_available
 from gateway.request_context import client_address, services
-from tenants import queries
 from tenants.directory import District
-from tenants.queries import DisclosureRow
+from tenants.queries import disclosures, transcripts
+from tenants.queries.disclosures import DisclosureRow
 from tenants.records import Hold, StudentRecord
 from tenants.transaction import tenant_transaction
 
@@ -177,7 +177,7 @@ async def serve(
     now = datetime.now(UTC)
     refusal: OnHold | None = None
     async with tenant_transaction(svc.stores, district) as tx:
-        record = await queries.student_record(tx, student_id)
+        record = await transcripts.student_record(tx, student_id)
         if record is None or not identity.identity_matches(
             last_name=record.student.last_name,
             birth_date=record.student.birth_date,
@@ -186,7 +186,7 @@ async def serve(
         ):
             raise NotFound("No transcript is available for this student.")
         if record.on_hold:
-            await queries.record_disclosure(
+            await disclosures.record_disclosure(
                 tx,
                 disclosure(
                     release,
@@ -201,7 +201,7 @@ async def serve(
             body = render(record, release, document_id, now)
             digest = hashlib.sha256(body).hexdigest()
             version = "json" if release.media_type == negotiation.JSON else release.pesc_version
-            await queries.record_disclosure(
+            await disclosures.record_disclosure(
                 tx,
                 disclosure(
                     release,
@@ -327,7 +327,7 @@ async def post_request(request: Request) -> Response:
     )
     async with tenant_transaction(svc.stores, district, readonly=True) as tx:
         asked = parsed.student
-        found = await queries.candidates(
+        found = await transcripts.candidates(
             tx,
             state_id=asked.state_id,
             local_id=asked.school_assigned_id,
@@ -355,7 +355,7 @@ async def _record_refusal(
     svc: Services, district: District, release: Release, student_id: str, event: str
 ) -> None:
     async with tenant_transaction(svc.stores, district) as tx:
-        await queries.record_disclosure(tx, disclosure(release, student_id, event))
+        await disclosures.record_disclosure(tx, disclosure(release, student_id, event))
     DISCLOSURES.labels(event, "api").inc()
 
 

@@ -29,12 +29,12 @@ import asyncpg
 from gateway.audit import Actor, AuditEvent, record
 from gateway.errors import Conflict, NotFound, ValidationFailed
 from gateway.ferpa import DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES, STUDENT_ID
-from gateway.outgoing import records
 from gateway.outgoing.client import Endpoint
 from gateway.outgoing.failures import Failure
 from gateway.outgoing.report import batch_row
 from gateway.pesc import DEFAULT_TRANSCRIPT_VERSION, TRANSCRIPT_VERSIONS
 from tenants.directory import District
+from tenants.queries import releases
 from tenants.stores import StoreRegistry
 from tenants.transaction import tenant_transaction
 
@@ -110,7 +110,7 @@ async def _connection_of(conn: asyncpg.Connection, district: District, ref: str)
 async def _students(stores: StoreRegistry, district: District, request: BatchRequest) -> list[str]:
     async with tenant_transaction(stores, district, readonly=True) as tx:
         if request.cohort_year is not None:
-            found = await records.cohort_students(tx, request.cohort_year)
+            found = await releases.cohort_students(tx, request.cohort_year)
             if not found:
                 raise ValidationFailed(
                     {
@@ -121,7 +121,7 @@ async def _students(stores: StoreRegistry, district: District, request: BatchReq
             if len(found) > MAX_ITEMS:
                 raise ValidationFailed({"cohort_year": f"More than {MAX_ITEMS} students"})
             return found
-        known = await records.known_students(tx, request.student_ids)
+        known = await releases.known_students(tx, request.student_ids)
     unknown = [s for s in request.student_ids if s not in known]
     if unknown:
         shown = ", ".join(unknown[:_SHOWN_UNKNOWN]) + (

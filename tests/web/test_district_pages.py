@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from gateway.settings import Settings
 from gateway.web.district import disclosures as log
 from gateway.web.district.setup import SECRET_MASK
-from tenants import queries
+from tenants.queries import disclosures
 from tests.conftest import client_from
 from tests.secrets_seen import remember
 from tests.web.conftest import DistrictWorld
@@ -462,7 +462,7 @@ async def test_csv_export_skips_rows_pushed_into_the_next_chunk(
     gateway_app: Starlette, district_world: DistrictWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A disclosure committed during the export, above the offset, shifts rows already sent."""
-    real = queries.disclosures
+    real = disclosures.disclosures
     calls = 0
 
     async def late_insert(tx: Any, where: Any, *, limit: int, offset: int) -> list[dict[str, Any]]:
@@ -472,7 +472,7 @@ async def test_csv_export_skips_rows_pushed_into_the_next_chunk(
         shift = 2 if calls > 1 else 0
         return await real(tx, where, limit=limit, offset=max(offset - shift, 0))
 
-    monkeypatch.setattr(queries, "disclosures", late_insert)
+    monkeypatch.setattr(disclosures, "disclosures", late_insert)
     rows = await _export(gateway_app, district_world.lea, chunk=10)
     assert len(rows) == len({r["disclosure_id"] for r in rows}) == district_world.disclosures
 
@@ -496,7 +496,7 @@ def test_filters_reject_bad_dates_and_forgive_bad_pages() -> None:
     assert log.parse_filters({"page": "x"}).page == 1
     assert log.parse_filters({"page": "-4"}).page == 1
     assert log.parse_filters({"page": "99999999999"}).page == log.MAX_PAGE
-    assert log.parse_filters({}).where() == queries.DisclosureFilter()
+    assert log.parse_filters({}).where() == disclosures.DisclosureFilter()
 
 
 def test_export_reads_up_to_its_start() -> None:
