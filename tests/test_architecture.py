@@ -2,7 +2,7 @@
 
 * District data is reached only through a tenant transaction: SQL naming a district table
   lives in the query modules, whose functions all take a TenantConnection, or in the owner-role
-  bulk loader (`tenants/seed.py`, which bypasses RLS by design and never serves a request).
+  bulk loader (`tenants/synthetic/seed.py`, which bypasses RLS by design and never serves a request).
 * Settings are read once: only gateway/settings.py reads the environment (`gateway serve`
   writes one variable for the workers it spawns).
 """
@@ -35,7 +35,7 @@ QUERY_MODULES = {
     "tenants/queries/disclosures.py",
     "tenants/queries/releases.py",
 }
-BULK_LOADER = {"tenants/seed.py"}
+BULK_LOADER = {"tenants/synthetic/seed.py"}
 
 
 def sources() -> list[Path]:

@@ -33,8 +33,8 @@ from starlette.applications import Starlette
 from gateway.control import credentials, users, vendors
 from gateway.control.credentials import IssuedSecret
 from gateway.settings import Settings
-from tenants.seed import seed
-from tenants.synth import DistrictPlan
+from tenants.synthetic.generator import DistrictPlan
+from tenants.synthetic.seed import seed
 from tests.conftest import PgDatabase, client_from, unique_lea
 from tests.factories import CONSUMER_ACTOR, access_token, add_consumer, add_district, issue
 from tests.secrets_seen import remember
