@@ -6,8 +6,6 @@ import csv
 import io
 import re
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -19,46 +17,10 @@ from gateway.settings import Settings
 from gateway.web.district import disclosures as log
 from gateway.web.district.setup import SECRET_MASK
 from tenants.queries import disclosures
-from tests.conftest import client_from
-from tests.secrets_seen import remember
 from tests.web.conftest import DistrictWorld
-from tests.web.test_login import csrf, sign_in
+from tests.web.test_login import csrf
 
 TODAY = datetime.now(UTC).date()
-
-
-@asynccontextmanager
-async def _signed_in(
-    app: Starlette, settings: Settings, address: str, email: str, password: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_from(app, settings, address) as client:
-        response = await sign_in(client, email, password)
-        assert response.status_code == 303, response.text
-        remember(client.cookies.get("etg_session"))
-        yield client
-
-
-@pytest.fixture
-async def registrar(
-    gateway_app: Starlette, app_settings: Settings, district_world: DistrictWorld
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The district's own user, signed in."""
-    w = district_world
-    async with _signed_in(
-        gateway_app, app_settings, "198.51.100.41", w.district_email, w.password
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-async def operator(
-    gateway_app: Starlette, app_settings: Settings, district_world: DistrictWorld
-) -> AsyncIterator[httpx.AsyncClient]:
-    w = district_world
-    async with _signed_in(
-        gateway_app, app_settings, "198.51.100.42", w.operator_email, w.password
-    ) as client:
-        yield client
 
 
 def page_urls(w: DistrictWorld) -> list[str]:

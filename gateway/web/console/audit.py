@@ -18,9 +18,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.web.auth import operator
+from gateway.web.auth import SessionUser
+from gateway.web.console.endpoint import console_page
 from gateway.web.console.request import control_db
-from gateway.web.pages import page, render
+from gateway.web.pages import render
 from gateway.web.params import query_day
 
 PAGE_SIZE = 50
@@ -136,8 +137,7 @@ def parse_filters(query: QueryParams) -> tuple[AuditFilter, dict[str, str]]:
     return filters, errors
 
 
-async def audit_page(request: Request) -> Response:
-    operator(request)
+async def audit_page(request: Request, user: SessionUser) -> Response:
     query = request.query_params
     filters, errors = parse_filters(query)
     result = AuditPage([], None, None)
@@ -161,4 +161,4 @@ async def audit_page(request: Request) -> Response:
 
 
 def routes() -> list[Route]:
-    return [page("/admin/audit", audit_page)]
+    return [console_page("/admin/audit", audit_page)]
