@@ -4,6 +4,10 @@
     ├── ConfigurationError          bad or missing settings; raised at boot, never per request
     ├── MigrationError              a migration cannot be applied (changed file, SQL error)
     ├── StoreUnavailable            a district's data store cannot be reached            503
+    ├── DecryptionFailed            a stored secret does not open (gateway.crypto.aead)
+    ├── VendorFailure               a vendor's answer, as data (gateway.outgoing.failures)
+    ├── TokenInvalid                an access token we would not honour (gateway.oauth.tokens)
+    ├── NotSignedIn                 a web page needs a session: redirect to /login (gateway.web.auth)
     └── ProblemError                anything answered to an HTTP client (RFC 9457)
         ├── BadRequest              malformed input                                       400
         │   └── ValidationFailed    well-formed but invalid fields (carries `errors`)     422
@@ -13,7 +17,8 @@
         ├── Conflict                clashes with current state (duplicate, hold)          409
         ├── PayloadTooLarge         body over the configured bound                        413
         ├── UnsupportedMediaType                                                          415
-        └── RateLimited             slow down; carries Retry-After                        429
+        ├── RateLimited             slow down; carries Retry-After                        429
+        └── ServiceUnavailable      cannot answer now (StoreUnavailable is answered so)   503
 
 OAuth endpoints answer in RFC 6749 §5.2 form instead; their errors live in
 `gateway.oauth.errors` and derive from ProblemError so that a single handler renders both.

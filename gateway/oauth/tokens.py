@@ -19,12 +19,14 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
+from gateway.errors import GatewayError
+
 ALG = "ES256"
 TYP = "at+jwt"
 LEEWAY_SECONDS = 30
 
 
-class TokenInvalid(Exception):
+class TokenInvalid(GatewayError):
     """The token is not one this gateway issued and would still honour. `reason` is safe to
     show the client: it says what failed, never anything about other tokens."""
 
