@@ -52,7 +52,11 @@ def b64(data: dict[str, object]) -> str:
 
 def test_a_token_we_minted_verifies_to_its_claims() -> None:
     claims = verify(mint())
-    assert (claims.client_id, claims.district, claims.scopes) == ("c-1", "920", {"etranscripts"})
+    assert (claims.client_id, claims.district, claims.scopes) == (
+        "c-1",
+        "920",
+        frozenset({"etranscripts"}),
+    )
     assert claims.exp - claims.iat == 900
 
 
