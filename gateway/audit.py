@@ -27,6 +27,8 @@ from typing import Any
 import asyncpg
 import structlog
 
+from gateway import tasks
+
 log = structlog.stdlib.get_logger("gateway.audit")
 
 COLUMNS = (
@@ -131,11 +133,8 @@ class AuditBuffer:
         self._task = asyncio.create_task(self._run(), name="audit-buffer")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await tasks.stop(self._task)
+        self._task = None
         await self.flush()
 
     async def flush(self) -> None:
