@@ -19,6 +19,8 @@ from gateway.oauth.client_auth import ClientAuthenticator
 from gateway.oauth.keys import SigningKeys
 from gateway.oauth.revocation import RevokedTokens
 from gateway.oauth.usage import UsageTracker
+from gateway.oidc.flows import FlowStore
+from gateway.oidc.provider import OidcProvider
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
 from tenants.directory import DistrictDirectory
@@ -65,6 +67,8 @@ class Services:
     client_auth: ClientAuthenticator
     bearer: BearerVerifier
     housekeeping: Housekeeping
+    # Staff sign-in through the state's OpenID provider, when one is configured.
+    oidc: OidcProvider | None = None
 
     @classmethod
     async def open(cls, settings: Settings) -> Services:
@@ -104,6 +108,15 @@ class Services:
                 audience=f"{settings.issuer}/api",
             ),
             housekeeping=Housekeeping(control, lockout, revoked),
+            oidc=(
+                OidcProvider(
+                    settings.oidc,
+                    settings.oidc_redirect_uri,
+                    FlowStore(control, settings.master_keys),
+                )
+                if settings.oidc is not None
+                else None
+            ),
         )
         try:
             await svc._start()

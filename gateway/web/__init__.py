@@ -48,11 +48,12 @@ def install(problems: ProblemHandlers) -> None:
 
 
 def routes() -> list[BaseRoute]:
-    from gateway.web import admin_pages, district_pages
+    from gateway.web import admin_pages, district_pages, oidc
 
     return [
         page("/", home),
         *login.routes(),
+        *oidc.routes(),
         *district_pages.routes(),
         *admin_pages.routes(),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),

@@ -55,6 +55,7 @@ class OpenIdProvider:
     issuer: str
     admin_token: str
     keys: list[RSAKey]
+    reader: threading.Thread
     log: list[str] = field(default_factory=list)
 
     @classmethod
@@ -110,7 +111,7 @@ class OpenIdProvider:
                 process.kill()
                 raise RuntimeError("oidc-provider did not start:\n" + "\n".join(log))
             time.sleep(0.05)
-        return cls(process, found["issuer"], admin_token, [key], log)
+        return cls(process, found["issuer"], admin_token, [key], reader, log)
 
     @property
     def key(self) -> RSAKey:
@@ -156,3 +157,6 @@ class OpenIdProvider:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(10)
+        self.reader.join(10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
