@@ -61,8 +61,10 @@ def validate(
     except (JoseError, ValueError):
         raise InvalidLogoutToken("bad_signature") from None
     typ = decoded.header.get("typ")
-    # §2.4: "logout+jwt" is RECOMMENDED; an ID token (typ JWT) must never pass as one.
-    if typ is not None and str(typ).lower() not in ("logout+jwt", "application/logout+jwt"):
+    # §2.4: "logout+jwt" is RECOMMENDED, and older providers send "JWT" or nothing; any other
+    # explicit type (an access token's "at+jwt") is some other token. What keeps an ID token
+    # from passing is below: it has no logout event, and may have a nonce.
+    if typ is not None and str(typ).lower() not in ("logout+jwt", "application/logout+jwt", "jwt"):
         raise InvalidLogoutToken("wrong_typ")
     claims = decoded.claims
     now = time.time() if now is None else now

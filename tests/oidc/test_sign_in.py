@@ -328,9 +328,7 @@ async def test_back_channel_logout_ends_the_session_on_another_worker(
         " WHERE action = 'web.backchannel_logout' AND detail->>'subject' = $1",
         world.district_user,
     )
-    assert [(r["outcome"], r["sid"], r["n"]) for r in logged] == [
-        ("success", events[0]["sid"], 1)
-    ]
+    assert [(r["outcome"], r["sid"], r["n"]) for r in logged] == [("success", events[0]["sid"], 1)]
 
 
 async def test_back_channel_logout_refuses_a_forged_token(
