@@ -25,7 +25,7 @@ from joserfc.jwk import KeySet
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from gateway.oidc.authlib_client import OAuth, OAuthError, PrivateKeyJWT
+from gateway.authlib_clients import OAuth, OAuthError, PrivateKeyJWT
 from gateway.oidc.flows import FlowStore
 from gateway.settings import OidcSettings
 
