@@ -373,3 +373,16 @@ async def test_the_providers_key_rotation_is_followed(oidc_world: OidcWorld) -> 
         async with browser() as client:
             answer = await sign_in(client, server, world.operator)
             assert answer.status_code == 303, answer.text
+
+
+async def test_private_key_jwt_client_authentication(
+    oidc_world: OidcWorld, database: PgDatabase
+) -> None:
+    """A gateway registered with a public key (RFC 7523 §2.2) instead of a shared secret: the
+    provider accepts its signed client assertion at the token endpoint."""
+    world = oidc_world
+    async with browser() as client:
+        answer = await sign_in(client, world.c, world.district_user)
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["location"] == f"/districts/{world.lea}/setup"
+        assert await signed_in_page(client, world.c, answer.headers["location"]) == 200

@@ -13,10 +13,11 @@ back to the gateway's callback. It returns the callback's answer.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,12 @@ from starlette.datastructures import Secret
 from gateway.settings import OidcSettings
 from tests.conftest import PgDatabase, unique_lea
 from tests.factories import add_district
-from tests.oidc.provider import OpenIdProvider, missing_provider
+from tests.oidc.provider import OpenIdProvider, missing_provider, new_key
 from tests.secrets_seen import remember
 from tests.web.browser import LiveServer, free_socket, start_server
 
 CLIENT_ID = "etranscript-gateway"
+KEY_CLIENT_ID = "etranscript-gateway-pkjwt"  # authenticates with private_key_jwt
 PROVIDER_NAME = "NCID (test)"
 
 
@@ -42,6 +44,7 @@ class OidcWorld:
     provider: OpenIdProvider
     a: LiveServer
     b: LiveServer
+    c: LiveServer  # signs in with private_key_jwt instead of the client secret
     client_secret: str
     lea: str
     other_lea: str
@@ -113,13 +116,24 @@ async def start_world(database: PgDatabase, workdir: Path) -> OidcWorld:
         await add_district(owner, other)
     finally:
         await owner.close()
-    socks = [free_socket(), free_socket()]
+    socks = [free_socket(), free_socket(), free_socket()]
     bases = [f"http://127.0.0.1:{s.getsockname()[1]}" for s in socks]
     secret = secrets.token_urlsafe(32)
     remember(secret)
     people = accounts(lea, other)
+    client_key = new_key("rp-1")
+    by_key = {
+        **client_metadata(bases[2:], bases[2], secret),
+        "client_id": KEY_CLIENT_ID,
+        "token_endpoint_auth_method": "private_key_jwt",
+        "token_endpoint_auth_signing_alg": "RS256",
+        "jwks": {"keys": [client_key.as_dict(private=False)]},
+    }
+    del by_key["client_secret"]
     provider = OpenIdProvider.start(
-        workdir, clients=[client_metadata(bases, bases[1], secret)], accounts=people
+        workdir,
+        clients=[client_metadata(bases[:2], bases[1], secret), by_key],
+        accounts=people,
     )
     config = OidcSettings(
         issuer=provider.issuer,
@@ -127,10 +141,22 @@ async def start_world(database: PgDatabase, workdir: Path) -> OidcWorld:
         client_secret=Secret(secret),
         provider_name=PROVIDER_NAME,
     )
+    key_file = workdir / "rp-key.json"
+    key_file.write_text(json.dumps(client_key.as_dict(private=True)))
+    configs = [
+        config,
+        config,
+        replace(
+            config,
+            client_id=KEY_CLIENT_ID,
+            client_secret=None,
+            private_key=Secret(key_file.read_text()),
+        ),
+    ]
     servers = [
         start_server(
             lambda port, i=i: database.settings(
-                workdir / f"home-{i}", base_url=f"http://127.0.0.1:{port}", oidc=config
+                workdir / f"home-{i}", base_url=f"http://127.0.0.1:{port}", oidc=configs[i]
             ),
             sock,
         )
@@ -139,7 +165,7 @@ async def start_world(database: PgDatabase, workdir: Path) -> OidcWorld:
     for server in servers:
         await server.wait_ready()
     logins = list(people)
-    return OidcWorld(provider, servers[0], servers[1], secret, lea, other, *logins)
+    return OidcWorld(provider, *servers, secret, lea, other, *logins)
 
 
 @pytest.fixture(scope="session")
@@ -150,8 +176,8 @@ async def oidc_world(
     try:
         yield world
     finally:
-        await world.a.stop()
-        await world.b.stop()
+        for server in (world.a, world.b, world.c):
+            await server.stop()
         world.provider.stop()
 
 
