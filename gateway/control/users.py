@@ -35,7 +35,8 @@ _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 
 _COLUMNS = (
     "u.user_id, u.email, u.role, u.status, u.created_at, u.last_login_at, u.district_id,"
-    " d.lea_code AS district, (u.password_hash IS NOT NULL) AS has_password"
+    " d.lea_code AS district, (u.password_hash IS NOT NULL) AS has_password,"
+    " u.oidc_issuer, u.display_name"
 )
 _SELECT = "SELECT " + _COLUMNS + " FROM web_users u LEFT JOIN districts d USING (district_id)"  # noqa: S608
 
@@ -177,11 +178,20 @@ async def set_status(
     return await get(conn, email)
 
 
+def _local(user: dict[str, Any]) -> dict[str, Any]:
+    """Only local accounts have passwords: a provider's account signs in there."""
+    if user["oidc_issuer"] is not None:
+        raise Conflict(
+            f"{user['email']} signs in through the state's identity provider; it has no password here"
+        )
+    return user
+
+
 async def create_invite(conn: asyncpg.Connection, email: str, actor: Actor) -> str:
     """A one-time set-password token (returned once; only its hash is stored)."""
     token = secrets.token_urlsafe(32)
     async with conn.transaction():
-        user = await get(conn, email)
+        user = _local(await get(conn, email))
         await conn.execute(
             "INSERT INTO user_invites (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
             _token_hash(token),
@@ -238,7 +248,7 @@ async def set_password(conn: asyncpg.Connection, email: str, password: str, acto
     if problem := password_problem(password):
         raise ValidationFailed({"password": problem})
     async with conn.transaction():
-        user = await get(conn, email)
+        user = _local(await get(conn, email))
         await conn.execute(
             "UPDATE web_users SET password_hash = $2 WHERE user_id = $1",
             user["user_id"],

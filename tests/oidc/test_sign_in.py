@@ -386,3 +386,15 @@ async def test_private_key_jwt_client_authentication(
         assert answer.status_code == 303, answer.text
         assert answer.headers["location"] == f"/districts/{world.lea}/setup"
         assert await signed_in_page(client, world.c, answer.headers["location"]) == 200
+
+
+async def test_the_console_lists_provider_accounts_without_a_password_link(
+    oidc_world: OidcWorld,
+) -> None:
+    world = oidc_world
+    async with browser() as client:
+        await sign_in(client, world.a, world.operator)
+        page = (await client.get(world.a.url("/admin/users"))).text
+    row = next(r for r in page.split("<tr>") if f"<td>{world.email(world.operator)}</td>" in r)
+    assert "State sign-in" in row
+    assert "New link" not in row

@@ -62,3 +62,39 @@ async def test_the_button_carries_where_the_person_was_going(
 ) -> None:
     page = await local_off.get("/login", params={"next": "/districts/920/setup"})
     assert 'href="/login/oidc?next=/districts/920/setup"' in page.text
+
+
+async def test_an_unreachable_provider_is_a_clear_page_not_a_crash(
+    oidc_world: OidcWorld, tmp_path: Path
+) -> None:
+    from tests.outgoing.fake_vendor import free_port
+
+    config = oidc_world.a.settings.oidc
+    assert config is not None
+    settings = replace(
+        oidc_world.a.settings,
+        home=tmp_path,
+        oidc=replace(config, issuer=f"http://127.0.0.1:{free_port()}"),
+    )
+    async for client in app_with(settings):
+        answer = await client.get("/login/oidc")
+        assert answer.status_code == 502
+        assert "cannot be reached" in answer.text
+
+
+async def test_a_providers_account_has_no_password_to_set(
+    oidc_world: OidcWorld, gateway_app: Starlette
+) -> None:
+    from gateway.control import users
+    from gateway.errors import Conflict
+    from tests.factories import CONSUMER_ACTOR
+    from tests.oidc.world import sign_in
+
+    async with httpx.AsyncClient(timeout=30.0) as browser:
+        await sign_in(browser, oidc_world.a, oidc_world.operator)
+    email = oidc_world.email(oidc_world.operator)
+    async with gateway_app.state.services.stores.control.acquire() as conn:
+        with pytest.raises(Conflict, match="identity provider"):
+            await users.set_password(conn, email, "a long enough passphrase", CONSUMER_ACTOR)
+        with pytest.raises(Conflict, match="identity provider"):
+            await users.create_invite(conn, email, CONSUMER_ACTOR)
