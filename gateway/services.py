@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from gateway.audit import AuditBuffer
 from gateway.housekeeping import Housekeeping
@@ -19,10 +20,12 @@ from gateway.oauth.client_auth import ClientAuthenticator
 from gateway.oauth.keys import SigningKeys
 from gateway.oauth.revocation import RevokedTokens
 from gateway.oauth.usage import UsageTracker
+from gateway.oidc import flows as oidc_flows
 from gateway.oidc.flows import FlowStore
 from gateway.oidc.provider import OidcProvider
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
+from gateway.web import sessions as web_sessions
 from tenants.directory import DistrictDirectory
 from tenants.notifications import ChangeFeed
 from tenants.stores import MAIN_STORE, StoreRegistry
@@ -107,7 +110,14 @@ class Services:
                 issuer=settings.issuer,
                 audience=f"{settings.issuer}/api",
             ),
-            housekeeping=Housekeeping(control, lockout, revoked),
+            housekeeping=Housekeeping(
+                {
+                    "lockout_counters": lockout.purge,
+                    "revoked_tokens": revoked.purge,
+                    "sessions": partial(web_sessions.purge, control),
+                    "oidc_flows": partial(oidc_flows.purge, control),
+                }
+            ),
             oidc=(
                 OidcProvider(
                     settings.oidc,

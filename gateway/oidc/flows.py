@@ -30,6 +30,11 @@ def _hash(key: str) -> bytes:
     return hashlib.sha256(key.encode()).digest()
 
 
+async def purge(pool: asyncpg.Pool) -> int:
+    """Delete the sign-ins that were never finished; how many went (for housekeeping)."""
+    return int((await pool.execute("DELETE FROM oidc_flows WHERE expires_at < now()")).split()[-1])
+
+
 class FlowStore:
     """The `cache` authlib's OAuth registry takes: async get / set / delete of text values."""
 
@@ -56,9 +61,8 @@ class FlowStore:
             raise ValueError("sign-in state too large")
         digest = _hash(key)
         lifetime = min(expires_in or LIFETIME_SECONDS, LIFETIME_SECONDS)
-        async with self._pool.acquire() as conn, conn.transaction():
-            # Self-cleaning: abandoned sign-ins go with the next one (an indexed range delete).
-            await conn.execute("DELETE FROM oidc_flows WHERE expires_at < now()")
+        async with self._pool.acquire() as conn:
+            # Abandoned sign-ins are deleted by housekeeping (`purge`); `get` ignores them.
             await conn.execute(
                 "INSERT INTO oidc_flows (flow_hash, sealed, expires_at) VALUES ($1, $2, $3)"
                 " ON CONFLICT (flow_hash) DO UPDATE SET sealed = EXCLUDED.sealed,"
