@@ -38,6 +38,11 @@ TIMEOUT = httpx.Timeout(10.0)
 # A logout token naming an unknown key makes us fetch the JWKS again at most this often: the
 # back-channel endpoint is public, and must not let anyone make us hammer the provider.
 JWKS_REFETCH_SECONDS = 30.0
+# How long the JWKS and the metadata are trusted before they are read again. An unknown key id
+# fetches the JWKS at once (rotation); this is for the other direction: a key the provider
+# withdrew (compromised, retired) stops being accepted within the hour, without a restart.
+JWKS_MAX_AGE_SECONDS = 3600.0
+METADATA_MAX_AGE_SECONDS = 24 * 3600.0
 
 
 class SignInFailed(Exception):
@@ -93,6 +98,7 @@ class OidcProvider:
             **extra,
         )
         self._last_forced_jwks = 0.0
+        self._jwks_seen_at: float | None = None
 
     @property
     def _app(self) -> Any:
@@ -107,9 +113,27 @@ class OidcProvider:
         """Where authlib keeps its per-browser marker in `request.session` (its naming)."""
         return f"_state_{APP_NAME}_"
 
+    def _expire(self, now: float) -> None:
+        """Forget a JWKS or metadata past its age, so that authlib reads it again."""
+        cached = self._app.server_metadata
+        if "jwks" not in cached:
+            self._jwks_seen_at = None
+        elif self._jwks_seen_at is None:
+            self._jwks_seen_at = now
+        elif now - self._jwks_seen_at > JWKS_MAX_AGE_SECONDS:
+            del cached["jwks"]
+            self._jwks_seen_at = None
+        loaded_at = cached.get("_loaded_at")
+        if isinstance(loaded_at, float) and time.time() - loaded_at > METADATA_MAX_AGE_SECONDS:
+            jwks = cached.get("jwks")
+            cached.clear()
+            if jwks is not None:
+                cached["jwks"] = jwks
+
     async def metadata(self) -> dict[str, Any]:
-        """The provider's metadata, read once per worker (Discovery §4), checked (§4.3)."""
+        """The provider's metadata (Discovery §4), checked (§4.3), read again once a day."""
         app = self._app
+        self._expire(time.monotonic())
         loaded = "_loaded_at" in app.server_metadata
         metadata: dict[str, Any] = await app.load_server_metadata()
         if not loaded:

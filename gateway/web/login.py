@@ -89,7 +89,9 @@ async def _login_page(
         error=error,
         email=email,
         next=request.query_params.get("next", ""),
-        **await sign_in_choices(request),
+        # After a wrong password the local form is in use: no second connection is taken
+        # (the failing sign-in still holds one) to ask whether a local account exists.
+        **await sign_in_choices(request, local_in_use=bool(error)),
     )
     return with_form_cookie(request, response, token, "/login")
 

@@ -136,3 +136,22 @@ async def test_a_key_the_provider_retired_no_longer_signs(oidc_world: OidcWorld)
     assert (await check(rp, world.provider.sign(claims(world))))["sub"] == world.operator
     with pytest.raises(SignInFailed):
         await check(rp, world.provider.sign(claims(world), key=old))
+
+
+async def test_a_withdrawn_key_stops_passing_within_the_jwks_age(oidc_world: OidcWorld) -> None:
+    """The other direction of rotation: the provider withdraws a key (say, compromised) and
+    signs with nothing new yet that would make us look. Once the cached JWKS is older than
+    its age, it is read again, and the withdrawn key no longer vouches for anything."""
+    from gateway.oidc import provider as module
+
+    world = oidc_world
+    rp = relying_party(world)
+    old = world.provider.key
+    await check(rp, world.provider.sign(claims(world)))  # caches the JWKS with `old`
+    await world.provider.rotate()
+    # Still cached, still trusted: the age has not passed.
+    assert (await check(rp, world.provider.sign(claims(world), key=old)))["sub"]
+    assert rp._jwks_seen_at is not None
+    rp._jwks_seen_at -= module.JWKS_MAX_AGE_SECONDS + 1  # an hour later
+    with pytest.raises(SignInFailed):
+        await check(rp, world.provider.sign(claims(world), key=old))

@@ -51,12 +51,12 @@ def provider_of(request: Request) -> OidcProvider:
     return provider
 
 
-async def sign_in_choices(request: Request) -> dict[str, Any]:
+async def sign_in_choices(request: Request, *, local_in_use: bool = False) -> dict[str, Any]:
     """What the sign-in page offers: the provider's button, and local sign-in below it when
     it is switched on and there is a local account to use (break-glass)."""
     svc = services(request)
     local = svc.settings.local_login
-    if local and svc.oidc is not None:
+    if local and svc.oidc is not None and not local_in_use:
         async with svc.stores.control.acquire() as conn:
             local = await users.any_local(conn)
     return {"oidc_name": svc.oidc.name if svc.oidc else None, "local_login": local}
