@@ -55,7 +55,9 @@ class Reference:
 
 def references(sql: str, tables: tuple[str, ...]) -> list[Reference]:
     pattern = re.compile(
-        r"\b(FROM|JOIN|INTO|UPDATE)\s+(" + "|".join(tables) + r")\b(?:\s+(?:AS\s+)?([A-Za-z_]\w*))?",
+        r"\b(FROM|JOIN|INTO|UPDATE)\s+("
+        + "|".join(tables)
+        + r")\b(?:\s+(?:AS\s+)?([A-Za-z_]\w*))?",
         re.IGNORECASE,
     )
     found = []

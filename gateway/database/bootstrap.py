@@ -120,6 +120,16 @@ async def bootstrap(
     }
 
 
+# Both role names are constants of this module, not input.
+_ROLES_ON_WORKER = (
+    "SELECT count(*) FROM pg_roles WHERE rolname IN ('"  # noqa: S608
+    + OWNER_ROLE
+    + "', '"
+    + APP_ROLE
+    + "')"
+)
+
+
 def citus_worker_commands() -> list[str]:
     """What each worker needs that Citus does not carry there: the schema's privileges and
     owner (the owner role creates the shards), as sql/bootstrap.sql sets them up."""
@@ -138,7 +148,7 @@ async def prepare_citus(conn: asyncpg.Connection, database: str) -> None:
     )
     missing = await conn.fetch(
         "SELECT nodename, nodeport, result FROM run_command_on_workers($1) WHERE result <> '2'",
-        f"SELECT count(*) FROM pg_roles WHERE rolname IN ('{OWNER_ROLE}', '{APP_ROLE}')",
+        _ROLES_ON_WORKER,
     )
     if missing:
         where = ", ".join(f"{r['nodename']}:{r['nodeport']}" for r in missing)
@@ -154,8 +164,7 @@ async def prepare_citus(conn: asyncpg.Connection, database: str) -> None:
     await conn.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {database} TO {APP_ROLE}")
     for command in citus_worker_commands():
         failed = await conn.fetch(
-            "SELECT nodename, nodeport, result FROM run_command_on_workers($1)"
-            " WHERE NOT success",
+            "SELECT nodename, nodeport, result FROM run_command_on_workers($1) WHERE NOT success",
             command,
         )
         if failed:

@@ -110,7 +110,7 @@ def in_reference_order(tables: list[str], references: Iterable[tuple[str, str]])
     (pure). References to tables outside the list are already satisfied. A cycle cannot be
     distributed one table at a time, so it is an error."""
     pending = sorted(tables)
-    needs = {t: set() for t in pending}
+    needs: dict[str, set[str]] = {t: set() for t in pending}
     for referencing, referenced in references:
         if referencing in needs and referenced in needs:
             needs[referencing].add(referenced)

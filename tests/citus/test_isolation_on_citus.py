@@ -33,7 +33,8 @@ async def test_every_district_table_is_distributed_by_district_id_and_co_located
     assert {distributed[t]["col"] for t in DISTRICT_TABLES} == {"district_id"}
     assert len({distributed[t]["colocationid"] for t in DISTRICT_TABLES}) == 1
     registered = {
-        r["table_name"] for r in await owner_conn.fetch("SELECT table_name FROM gateway_district_tables")
+        r["table_name"]
+        for r in await owner_conn.fetch("SELECT table_name FROM gateway_district_tables")
     }
     assert registered == set(distributed)
 
@@ -48,9 +49,12 @@ async def test_control_tables_stay_local_on_the_coordinator(
     for table in ("districts", "credentials", "signing_keys", "audit_log", "release_batches"):
         assert table not in citus_tables
     # Their change-feed triggers are still there (LISTEN/NOTIFY works on local tables).
-    assert await owner_conn.fetchval(
-        "SELECT count(*) FROM pg_trigger WHERE tgname = 'districts_notify'"
-    ) == 1
+    assert (
+        await owner_conn.fetchval(
+            "SELECT count(*) FROM pg_trigger WHERE tgname = 'districts_notify'"
+        )
+        == 1
+    )
 
 
 async def test_disclosure_log_is_append_only_on_every_shard(

@@ -47,9 +47,7 @@ def test_a_reference_cycle_is_refused() -> None:
 async def test_registry_lists_exactly_the_district_tables(owner_conn: asyncpg.Connection) -> None:
     registered = [
         r["table_name"]
-        for r in await owner_conn.fetch(
-            "SELECT table_name FROM gateway_district_tables ORDER BY 1"
-        )
+        for r in await owner_conn.fetch("SELECT table_name FROM gateway_district_tables ORDER BY 1")
     ]
     forced = [r["relname"] for r in await owner_conn.fetch(_FORCED_RLS_WITH_DISTRICT_ID)]
     assert registered == forced
@@ -101,8 +99,11 @@ async def test_a_table_added_by_a_later_district_migration_is_registered(
         assert [(r["table_name"], r["created_by"]) for r in rows] == [("counselors", 9990)]
         # Plain PostgreSQL: nothing is distributed, the append-only trigger is still there.
         assert await conn.fetchval("SELECT to_regclass('pg_dist_partition')") is None
-        assert await conn.fetchval(
-            "SELECT count(*) FROM pg_trigger WHERE tgname = 'disclosures_append_only'"
-        ) == 1
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM pg_trigger WHERE tgname = 'disclosures_append_only'"
+            )
+            == 1
+        )
     finally:
         await conn.close()
