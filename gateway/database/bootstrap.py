@@ -108,7 +108,7 @@ async def bootstrap(
             await conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
             await conn.execute(f"ALTER SCHEMA public OWNER TO {OWNER_ROLE}")
             if await has_citus(conn):
-                await prepare_citus(conn, name)
+                await prepare_citus(conn, name, password)
         finally:
             await conn.close()
     return {
@@ -130,6 +130,16 @@ _ROLES_ON_WORKER = (
 )
 
 
+_COPY_VERIFIER = """
+SELECT w.success, w.result
+  FROM pg_authid r, run_command_on_workers(format(
+       'SELECT worker_create_or_alter_role(%L, NULL, %L)', r.rolname,
+       format('ALTER ROLE %I PASSWORD %L', r.rolname, r.rolpassword))) w
+ WHERE r.rolname = $1 AND r.rolpassword IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM pg_dist_object o WHERE o.classid = 'pg_authid'::regclass AND o.objid = r.oid)
+"""
+
+
 def citus_worker_commands() -> list[str]:
     """What each worker needs that Citus does not carry there: the schema's privileges and
     owner (the owner role creates the shards), as sql/bootstrap.sql sets them up."""
@@ -139,8 +149,9 @@ def citus_worker_commands() -> list[str]:
     ]
 
 
-async def prepare_citus(conn: asyncpg.Connection, database: str) -> None:
-    """Set up database `database` (connected as a superuser) on a Citus coordinator."""
+async def prepare_citus(conn: asyncpg.Connection, database: str, password: str | None) -> None:
+    """Set up database `database` (connected as a superuser) on a Citus coordinator, as
+    sql/bootstrap-citus.sql does for a DBA."""
     # A tenant transaction's SET LOCAL goes on to the workers it touches (Citus docs,
     # citus.propagate_set_commands); without it the shards' policies see no district.
     await conn.execute(
@@ -156,6 +167,23 @@ async def prepare_citus(conn: asyncpg.Connection, database: str) -> None:
             f"the roles {OWNER_ROLE} and {APP_ROLE} are missing on worker {where}: create them"
             " on the coordinator in a database with the citus extension (Citus copies them),"
             " or add the workers after creating them"
+        )
+    for role in (OWNER_ROLE, APP_ROLE):
+        # Citus copies ALTER ROLE only for roles it tracks; copy the password's verifier to
+        # the workers for one it does not, one role at a time (in one statement the two
+        # calls can deadlock on the workers' propagation back to this node).
+        await conn.fetch(_COPY_VERIFIER, role)
+    if password is not None:
+        # The coordinator opens its connections to the workers as the querying role.
+        await conn.execute(
+            "DELETE FROM pg_dist_authinfo WHERE nodeid = 0 AND rolename = ANY($1::text[])",
+            [OWNER_ROLE, APP_ROLE],
+        )
+        await conn.execute(
+            "INSERT INTO pg_dist_authinfo (nodeid, rolename, authinfo)"
+            " SELECT 0, unnest($1::text[]), 'password=' || $2",
+            [OWNER_ROLE, APP_ROLE],
+            password,
         )
     # Run here, in a database with the extension, database ACLs propagate to the workers
     # (run from another database they would not).
