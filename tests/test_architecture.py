@@ -3,6 +3,9 @@
 * District data is reached only through a tenant transaction: SQL naming a district table
   lives in the query modules, whose functions all take a TenantConnection, or in the owner-role
   bulk loader (`tenants/synthetic/seed.py`, which bypasses RLS by design and never serves a request).
+* District SQL routes to one district: every statement that names a district table pins it
+  with `district_id = $n` (or a district_id join to a pinned table), the form a Citus
+  coordinator sends to one shard (tests/sql_routing.py; on Citus, tests/citus checks EXPLAIN).
 * Settings are read once: only gateway/settings.py reads the environment (`gateway serve`
   writes one variable for the workers it spawns).
 * Imports run one way: `LAYERS` names, for each package or folder, the others it may import
@@ -16,6 +19,8 @@ import ast
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from tests.sql_routing import unrouted
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGES = [REPO / "gateway", REPO / "tenants"]
@@ -248,3 +253,18 @@ def test_the_layer_check_fails_on_a_wrong_import() -> None:
     assert wrong_imports([("gateway.newfolder.x", "")]) == [
         "gateway.newfolder.x is in no unit of UNITS"
     ]
+
+
+def district_statements(name: str) -> list[str]:
+    return [s for s in string_literals(REPO / name) if DISTRICT_SQL.search(s)]
+
+
+def test_district_queries_route_to_one_district() -> None:
+    offenders = {
+        f"{name}: {sql.strip()[:80]!r} leaves {tables}"
+        for name in sorted(QUERY_MODULES | BULK_LOADER)
+        for sql in district_statements(name)
+        if (tables := unrouted(sql, DISTRICT_TABLES, bulk=name in BULK_LOADER))
+    }
+    assert not offenders, sorted(offenders)
+    assert all(district_statements(name) for name in QUERY_MODULES | BULK_LOADER)
