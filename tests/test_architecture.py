@@ -105,6 +105,7 @@ UNITS = {
     "gateway.database": "database",
     "gateway.control": "control",
     "gateway.oauth": "oauth",
+    "gateway.oidc": "oidc",
     "gateway.pesc": "pesc",
     "gateway.outgoing": "outgoing",
     "gateway.api": "api",
@@ -129,12 +130,24 @@ LAYERS: dict[str, set[str]] = {
     "pesc": {"core", "tenants"},
     # The token endpoints, like every HTTP handler, read the worker's Services off the request.
     "oauth": {"core", "crypto", "tenants", "services"},
+    # The relying party of the state's OpenID provider: protocol and pure decisions only;
+    # its routes are web's, its accounts control's, its sessions web's.
+    "oidc": {"core", "crypto"},
     "outgoing": {"core", "control", "pesc", "tenants", "tenants.queries"},
     # Services wires the owners together (web sessions hand housekeeping their purge).
-    "services": {"core", "oauth", "tenants", "web"},
+    "services": {"core", "oauth", "oidc", "tenants", "web"},
     "api": {"core", "services", "oauth", "pesc", "tenants", "tenants.queries"},
     "admin": {"core", "services", "control", "crypto", "oauth", "outgoing", "pesc"},
-    "web": {"core", "services", "control", "outgoing", "tenants", "web.console", "web.district"},
+    "web": {
+        "core",
+        "services",
+        "control",
+        "oidc",
+        "outgoing",
+        "tenants",
+        "web.console",
+        "web.district",
+    },
     "web.console": {"core", "services", "control", "outgoing", "tenants", "web", "web.district"},
     "web.district": {
         "core",
@@ -162,7 +175,10 @@ LAYERS: dict[str, set[str]] = {
 }
 FACES = {"api", "admin", "web", "web.console", "web.district", "cli", "app"}
 # Directions that must never be allowed, whatever the table above comes to say.
-NEVER = {(low, face) for low in ("tenants", "tenants.queries", "core", "pesc") for face in FACES}
+NEVER = {
+    (low, face) for low in ("tenants", "tenants.queries", "core", "pesc", "oidc") for face in FACES
+}
+NEVER |= {("oidc", "control"), ("oidc", "tenants")}
 NEVER |= {("outgoing", "api"), ("outgoing", "admin"), ("web.district", "web.console")}
 NEVER |= {
     (unit, "tenants.synthetic") for unit in LAYERS if unit not in ("cli", "tenants.synthetic")

@@ -83,6 +83,8 @@ _NO_SESSION_PREFIXES = (
     "/readyz",
     "/metrics",
     "/_floor/",
+    # The provider calls it server to server (Back-Channel Logout 1.0 §2.5), never a browser.
+    "/login/oidc/backchannel-logout",
 )
 
 SESSION_MIDDLEWARE = [
