@@ -39,12 +39,15 @@ async def _problem_for(scope: Scope, receive: Receive, exc: Exception) -> Any:
     a deliberate ProblemError keeps its status; anything else is a logged 500."""
     from starlette.requests import Request
 
-    from gateway.errors import ProblemError
+    from gateway.errors import ProblemError, StoreUnavailable
+    from tenants.stores import OUTAGE_ERRORS
 
     problems = scope["app"].state.problems
     request = Request(scope, receive)
     if isinstance(exc, ProblemError):
         return await problems.problem(request, exc)
+    if isinstance(exc, (StoreUnavailable, *OUTAGE_ERRORS)):
+        return await problems.store_unavailable(request, exc)
     return await problems.unexpected(request, exc)
 
 

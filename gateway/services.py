@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from gateway.audit import AuditBuffer
+from gateway.crypto.slow_hashes import SlowHashes
 from gateway.housekeeping import Housekeeping
 from gateway.lockout import Lockout, LockoutPolicy
 from gateway.oauth.bearer import BearerVerifier
@@ -62,6 +63,7 @@ class Services:
     login_lockout: Lockout
     token_rate: RateLimiter
     usage: UsageTracker
+    slow_hashes: SlowHashes
     client_auth: ClientAuthenticator
     bearer: BearerVerifier
     housekeeping: Housekeeping
@@ -71,7 +73,11 @@ class Services:
         """Open the pools, load every cache, start listening and the background writers."""
         urls = store_urls(settings)
         stores = StoreRegistry(
-            urls, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+            urls,
+            min_size=settings.pool_min_size,
+            max_size=settings.pool_max_size,
+            acquire_timeout=settings.pool_acquire_timeout_seconds,
+            close_timeout=settings.shutdown_timeout_seconds,
         )
         await stores.open()
         control = stores.control
@@ -81,6 +87,7 @@ class Services:
         keys = SigningKeys(control, settings.master_keys)
         revoked = RevokedTokens(control)
         lockout = Lockout(control, lockout_policy(settings, "client_addr", "addr"))
+        slow_hashes = SlowHashes(settings.slow_hash_concurrency, settings.slow_hash_queue)
         svc = cls(
             settings=settings,
             stores=stores,
@@ -94,7 +101,8 @@ class Services:
             login_lockout=Lockout(control, lockout_policy(settings, "login_addr", "login_any")),
             token_rate=RateLimiter(settings.token_rate_per_second, settings.token_rate_burst),
             usage=UsageTracker(control),
-            client_auth=ClientAuthenticator(credentials, lockout, audit),
+            slow_hashes=slow_hashes,
+            client_auth=ClientAuthenticator(credentials, lockout, audit, slow_hashes),
             bearer=BearerVerifier(
                 keys,
                 credentials,
