@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.input_guard import check_head
 from gateway.metrics import LATENCY, REQUESTS
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -106,7 +107,13 @@ class EdgeMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            refused = check_head(scope)
+            if refused is not None:
+                # Before any handler: nothing unstorable reaches SQL or the audit (issue 12).
+                response = await _problem_for(scope, receive, refused)
+                await response(scope, receive, send_wrapper)
+            else:
+                await self.app(scope, receive, send_wrapper)
         except Exception as exc:
             # Answered here and not re-raised: the server's own handler would log the raw
             # exception text (which can quote key values) outside our redaction.

@@ -15,10 +15,12 @@ from urllib.parse import parse_qsl, unquote_plus
 from gateway.audit import Actor, AuditBuffer, AuditEvent
 from gateway.crypto.client_secrets import ARGON2ID, StoredSecret, dummy_argon2id, verify_any
 from gateway.crypto.slow_hashes import SlowHashes
+from gateway.input_guard import fields_storable
 from gateway.lockout import Lockout
 from gateway.metrics import AUTH_FAILURES
 from gateway.oauth.cache import CachedCredential, CredentialCache
 from gateway.oauth.errors import InvalidClient, InvalidRequest
+from gateway.storable import is_storable
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 # A real argon2id hash of a random secret nobody knows, with the parameters of imported ones.
@@ -44,6 +46,8 @@ def parse_form(content_type: str | None, body: bytes) -> dict[str, str]:
         )
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidRequest("The request body is not valid form data.") from exc
+    if not fields_storable(pairs):
+        raise InvalidRequest("Remove the NUL character from the form.")
     form: dict[str, str] = {}
     for name, value in pairs:
         if name in form:
@@ -69,6 +73,8 @@ def extract(authorization: str | None, form: dict[str, str]) -> ClientAttempt:
         if not sep:
             raise InvalidClient("Malformed Basic credentials.")
         client_id, secret = unquote_plus(client_id), unquote_plus(secret)
+        if not (is_storable(client_id) and is_storable(secret)):
+            raise InvalidRequest("Remove the NUL character from the Basic credentials.")
         if form.get("client_id", client_id) != client_id:
             raise InvalidRequest("client_id in the body differs from the authenticated client.")
         return ClientAttempt(client_id, secret, "client_secret_basic")
