@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from gateway.audit import AuditBuffer
-from gateway.crypto.slow_hashes import SlowHashes
 from gateway.housekeeping import Housekeeping
 from gateway.lockout import Lockout, LockoutPolicy
+from gateway.offload import Offload
 from gateway.oauth.bearer import BearerVerifier
 from gateway.oauth.cache import CredentialCache
 from gateway.oauth.client_auth import ClientAuthenticator
@@ -63,7 +63,8 @@ class Services:
     login_lockout: Lockout
     token_rate: RateLimiter
     usage: UsageTracker
-    slow_hashes: SlowHashes
+    slow_hashes: Offload  # argon2id verifications
+    documents: Offload  # TranscriptRequest parsing and validation
     client_auth: ClientAuthenticator
     bearer: BearerVerifier
     housekeeping: Housekeeping
@@ -87,7 +88,11 @@ class Services:
         keys = SigningKeys(control, settings.master_keys)
         revoked = RevokedTokens(control)
         lockout = Lockout(control, lockout_policy(settings, "client_addr", "addr"))
-        slow_hashes = SlowHashes(settings.slow_hash_concurrency, settings.slow_hash_queue)
+        slow_hashes = Offload(
+            settings.slow_hash_concurrency,
+            settings.slow_hash_queue,
+            "Too many sign-in checks at once; try again shortly.",
+        )
         svc = cls(
             settings=settings,
             stores=stores,
@@ -102,6 +107,11 @@ class Services:
             token_rate=RateLimiter(settings.token_rate_per_second, settings.token_rate_burst),
             usage=UsageTracker(control),
             slow_hashes=slow_hashes,
+            documents=Offload(
+                settings.document_concurrency,
+                settings.document_concurrency * 4,
+                "Too many TranscriptRequests at once; try again shortly.",
+            ),
             client_auth=ClientAuthenticator(credentials, lockout, audit, slow_hashes),
             bearer=BearerVerifier(
                 keys,

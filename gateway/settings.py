@@ -66,9 +66,9 @@ class Settings:
     slow_hash_concurrency: int = 2
     slow_hash_queue: int = 32
     # TranscriptRequests parsed and validated at once (in threads), and the most elements one
-    # document may have (a real request has a few dozen).
+    # document may have (a real request has a few dozen; the red team's 1 MiB one had 40,000).
     document_concurrency: int = 2
-    max_document_elements: int = 2000
+    max_document_elements: int = 500
     token_ttl_seconds: int = 900
     max_body_bytes: int = 64 * 1024
     max_document_bytes: int = 1024 * 1024
@@ -253,7 +253,7 @@ def load_settings(
         slow_hash_concurrency=number("GATEWAY_SLOW_HASH_CONCURRENCY", 2, 1),
         slow_hash_queue=number("GATEWAY_SLOW_HASH_QUEUE", 32, 0),
         document_concurrency=number("GATEWAY_DOCUMENT_CONCURRENCY", 2, 1),
-        max_document_elements=number("GATEWAY_MAX_DOCUMENT_ELEMENTS", 2000, 100),
+        max_document_elements=number("GATEWAY_MAX_DOCUMENT_ELEMENTS", 500, 100),
         token_ttl_seconds=number("GATEWAY_TOKEN_TTL_SECONDS", 900, 60),
         max_body_bytes=number("GATEWAY_MAX_BODY_BYTES", 64 * 1024, 1024),
         max_document_bytes=number("GATEWAY_MAX_DOCUMENT_BYTES", 1024 * 1024, 1024),

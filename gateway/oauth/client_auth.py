@@ -14,9 +14,9 @@ from urllib.parse import parse_qsl, unquote_plus
 
 from gateway.audit import Actor, AuditBuffer, AuditEvent
 from gateway.crypto.client_secrets import ARGON2ID, StoredSecret, dummy_argon2id, verify_any
-from gateway.crypto.slow_hashes import SlowHashes
 from gateway.input_guard import fields_storable
 from gateway.lockout import Lockout
+from gateway.offload import Offload
 from gateway.metrics import AUTH_FAILURES
 from gateway.oauth.cache import CachedCredential, CredentialCache
 from gateway.oauth.errors import InvalidClient, InvalidRequest
@@ -91,7 +91,7 @@ class ClientAuthenticator:
     A wrong secret costs one argon2id verification whatever the client id: an unknown id or a
     generated (SHA-256) credential is also checked against a dummy argon2id hash, so that the
     time to refuse says nothing about which client ids exist or how their secrets are stored.
-    Slow verifications go through `SlowHashes` (threads, bounded); the correct secret of a
+    Slow verifications go through `Offload` (threads, bounded); the correct secret of a
     generated credential stays fast.
     """
 
@@ -100,7 +100,7 @@ class ClientAuthenticator:
         cache: CredentialCache,
         lockout: Lockout,
         audit: AuditBuffer,
-        slow_hashes: SlowHashes,
+        slow_hashes: Offload,
     ) -> None:
         self._cache = cache
         self._lockout = lockout
