@@ -14,7 +14,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tenants.stores import OUTAGE_ERRORS
 from gateway.errors import (
     BadRequest,
     Forbidden,
@@ -26,6 +25,7 @@ from gateway.errors import (
     StoreUnavailable,
     UnsupportedMediaType,
 )
+from tenants.stores import OUTAGE_ERRORS
 
 log = structlog.stdlib.get_logger("gateway.errors")
 

@@ -13,13 +13,13 @@ from datetime import timedelta
 from gateway.audit import AuditBuffer
 from gateway.housekeeping import Housekeeping
 from gateway.lockout import Lockout, LockoutPolicy
-from gateway.offload import Offload
 from gateway.oauth.bearer import BearerVerifier
 from gateway.oauth.cache import CredentialCache
 from gateway.oauth.client_auth import ClientAuthenticator
 from gateway.oauth.keys import SigningKeys
 from gateway.oauth.revocation import RevokedTokens
 from gateway.oauth.usage import UsageTracker
+from gateway.offload import Offload
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
 from tenants.directory import DistrictDirectory

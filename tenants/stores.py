@@ -69,7 +69,7 @@ class BoundedPool(asyncpg.Pool):  # type: ignore[misc]
         self.acquire_timeout = acquire_timeout
         self._held_by: dict[int, asyncio.Task[Any]] = {}  # id(proxy) -> task holding it
 
-    async def _acquire(self, timeout: float | None) -> Any:
+    async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 - asyncpg's signature
         task = asyncio.current_task()
         if task is not None and task in self._held_by.values():
             # Nested: take an idle connection without waiting, or give up now. (No await
@@ -87,7 +87,7 @@ class BoundedPool(asyncpg.Pool):  # type: ignore[misc]
             self._held_by[id(proxy)] = task
         return proxy
 
-    async def release(self, connection: Any, *, timeout: float | None = None) -> None:
+    async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
         self._held_by.pop(id(connection), None)
         await super().release(connection, timeout=timeout)
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from gateway.input_guard import UnstorableText, json_storable
 from gateway.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from gateway.input_guard import UnstorableText, json_storable
 
 FieldType = Literal["string", "integer", "boolean"]
 Spec = Mapping[str, "Field"]

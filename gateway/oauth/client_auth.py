@@ -16,10 +16,10 @@ from gateway.audit import Actor, AuditBuffer, AuditEvent
 from gateway.crypto.client_secrets import ARGON2ID, StoredSecret, dummy_argon2id, verify_any
 from gateway.input_guard import fields_storable
 from gateway.lockout import Lockout
-from gateway.offload import Offload
 from gateway.metrics import AUTH_FAILURES
 from gateway.oauth.cache import CachedCredential, CredentialCache
 from gateway.oauth.errors import InvalidClient, InvalidRequest
+from gateway.offload import Offload
 from gateway.storable import is_storable
 
 FORM_TYPE = "application/x-www-form-urlencoded"

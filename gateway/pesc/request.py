@@ -143,12 +143,11 @@ def parse_transcript_request(
     TranscriptRequest without DOCTYPE; InvalidDocument (422) for schema errors (only checked
     when `pesc_dir` is given) and for missing required parts.
     """
-    if max_elements is not None:
-        # Before parsing, a bound from the bytes: every element opens with one "<" that is not
-        # "</" (comments and the declaration count too, hence the slack). The exact count
-        # follows the parse.
-        if data.count(b"<") - data.count(b"</") > 2 * max_elements + 16:
-            raise _too_many(max_elements)
+    # Before parsing, a bound from the bytes: every element opens with one "<" that is not
+    # "</" (comments and the declaration count too, hence the slack). The exact count follows
+    # the parse.
+    if max_elements is not None and data.count(b"<") - data.count(b"</") > 2 * max_elements + 16:
+        raise _too_many(max_elements)
     tree = parse_untrusted(data, max_bytes=max_bytes, what="TranscriptRequest")
     root = tree.getroot()
     if root.tag != _ROOT:

@@ -42,7 +42,12 @@ async def world(
     token = await access_token(client, issued.client_id, issued.client_secret)
     operator_token = await access_token(client, operator.client_id, operator.client_secret)
     return World(
-        district.lea_code, district.id, issued.client_id, issued.client_secret, token, operator_token
+        district.lea_code,
+        district.id,
+        issued.client_id,
+        issued.client_secret,
+        token,
+        operator_token,
     )
 
 
@@ -50,7 +55,12 @@ async def signed_in_operator(client: httpx.AsyncClient, control: asyncpg.Connect
     """Signs `client` in as a fresh operator; returns the console's CSRF token."""
     email = f"ops-{unique_lea().lower()}@dpi.example.gov"
     await users.add(
-        control, email=email, role="operator", lea_code=None, password=PASSWORD, actor=CONSUMER_ACTOR
+        control,
+        email=email,
+        role="operator",
+        lea_code=None,
+        password=PASSWORD,
+        actor=CONSUMER_ACTOR,
     )
     assert (await sign_in(client, email)).status_code == 303
     remember(client.cookies.get("etg_session"))

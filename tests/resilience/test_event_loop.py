@@ -68,7 +68,9 @@ def largest_in_bytes(settings: Settings) -> bytes:
 
 
 @pytest.fixture(scope="module")
-async def live(database: PgDatabase, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
+async def live(
+    database: PgDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[LiveServer]:
     home: Path = tmp_path_factory.mktemp("loop-home")
     server = start_server(lambda port: database.settings(home, base_url=f"http://127.0.0.1:{port}"))
     try:

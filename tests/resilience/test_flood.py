@@ -29,7 +29,14 @@ from gateway.control import users
 from gateway.settings import Settings
 from tests.admin.conftest import eventually
 from tests.conftest import PgDatabase, client_from, unique_lea
-from tests.factories import CONSUMER_ACTOR, access_token, add_consumer, add_district, add_student, issue
+from tests.factories import (
+    CONSUMER_ACTOR,
+    access_token,
+    add_consumer,
+    add_district,
+    add_student,
+    issue,
+)
 from tests.resilience.conftest import fresh_address
 from tests.web.test_login import PASSWORD, csrf
 
@@ -74,7 +81,11 @@ async def test_a_flood_of_wrong_secrets_leaves_the_gateway_serving(
         issued = await issue(control, district.lea_code, consumer)
         email = f"ops-{unique_lea().lower()}@dpi.example.gov"
         await users.add(
-            control, email=email, role="operator", lea_code=None, password=PASSWORD,
+            control,
+            email=email,
+            role="operator",
+            lea_code=None,
+            password=PASSWORD,
             actor=CONSUMER_ACTOR,
         )
     await eventually(lambda: svc.directory.cached(district.lea_code) is not None, "district")
@@ -128,7 +139,10 @@ async def test_a_flood_of_wrong_secrets_leaves_the_gateway_serving(
     await svc.audit.flush()
     threshold = settings.lockout_threshold
     logins = await reasons(database, f"{prefix}login-")
-    assert logins == {("failure", "bad_password"): threshold, ("denied", "locked"): FLOOD - threshold}
+    assert logins == {
+        ("failure", "bad_password"): threshold,
+        ("denied", "locked"): FLOOD - threshold,
+    }
     tokens = await reasons(database, f"{prefix}token-")
     assert tokens == {("failure", "bad_secret"): threshold, ("denied", "locked"): FLOOD - threshold}
 

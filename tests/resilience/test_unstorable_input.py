@@ -38,7 +38,9 @@ async def path_district(client: httpx.AsyncClient, w: World) -> httpx.Response:
 
 
 async def path_student(client: httpx.AsyncClient, w: World) -> httpx.Response:
-    return await client.get(f"/api/v1/districts/{w.lea}/etranscripts/a%00b", headers=bearer(w.token))
+    return await client.get(
+        f"/api/v1/districts/{w.lea}/etranscripts/a%00b", headers=bearer(w.token)
+    )
 
 
 async def transcript_query(client: httpx.AsyncClient, w: World) -> httpx.Response:
@@ -57,13 +59,15 @@ async def token_client_id(client: httpx.AsyncClient, w: World) -> httpx.Response
     )
 
 
-async def token_long_client_id_after_lockout(
-    client: httpx.AsyncClient, w: World
-) -> httpx.Response:
+async def token_long_client_id_after_lockout(client: httpx.AsyncClient, w: World) -> httpx.Response:
     for _ in range(6):  # lock this address for this client id first
         await client.post(
             "/oauth2/token",
-            data={"grant_type": "client_credentials", "client_id": w.client_id, "client_secret": "no"},
+            data={
+                "grant_type": "client_credentials",
+                "client_id": w.client_id,
+                "client_secret": "no",
+            },
         )
     long_id = "c" * 130 + "\x00"
     return await client.post(
@@ -194,7 +198,9 @@ async def test_console_filters_with_a_nul_are_a_400_page(
     await audit_still_records(gateway_app, app_settings, database, world.client_id)
 
 
-def scope(path: str = "/", query: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None) -> Scope:
+def scope(
+    path: str = "/", query: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None
+) -> Scope:
     return {"type": "http", "path": path, "query_string": query, "headers": headers or []}
 
 
