@@ -71,18 +71,24 @@ async def authorize(request: Request, lea: str) -> tuple[TokenContext, District]
     svc = services(request)
     context = await svc.bearer.authenticate(request.headers.get("authorization"), SCOPE)
     district = context.district
-    assert district is not None  # consumer tokens always carry their district
+    if district is None:
+        # An operator credential granted the consumer scope: it names no district, so it
+        # reads none (a 403, not an assertion's 500).
+        raise Forbidden("This credential belongs to no district; use a district's credential.")
     request.scope.setdefault("state", {})["district"] = district.lea_code
     if district.lea_code != lea:
         address = client_address(request)
+        # Only a district we know is named, in the audit and the log: the path is the
+        # caller's text (student ids were seen here), so an unknown one is kept as its length.
+        known = lea if svc.directory.cached(lea) is not None else None
         svc.audit.add(
             AuditEvent(
                 Actor("consumer", context.credential.client_id, address, request.state.request_id),
                 "transcript.cross_district",
                 "denied",
                 district.id,
-                lea,
-                {"token_district": district.lea_code},
+                known,
+                {"token_district": district.lea_code, "path_district_length": len(lea)},
             )
         )
         log.warning(
@@ -90,7 +96,8 @@ async def authorize(request: Request, lea: str) -> tuple[TokenContext, District]
             kind="cross_district",
             client_id=context.credential.client_id,
             token_district=district.lea_code,
-            path_district=lea,
+            path_district=known,
+            path_district_length=len(lea),
         )
         raise Forbidden("This credential reads its own district only.")
     if not district.active:

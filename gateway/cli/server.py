@@ -37,6 +37,8 @@ def _uvicorn_config(app: object, settings: Settings, **extra: object) -> uvicorn
         log_config=None,  # our structlog configuration owns the loggers
         access_log=False,  # the edge middleware logs each request without raw paths
         server_header=False,
+        # A request that never ends cannot hold shutdown (SIGTERM) forever.
+        timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
         **extra,  # type: ignore[arg-type]
     )
 
@@ -164,6 +166,7 @@ def serve(
             server_header=False,
             proxy_headers=True,
             forwarded_allow_ips=forwarded_allow_ips,
+            timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
         )
     finally:
         if made_metrics_dir is not None:
