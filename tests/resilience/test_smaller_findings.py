@@ -7,7 +7,7 @@ import base64
 import json
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import asyncpg
 import httpx
@@ -110,7 +110,7 @@ async def test_an_operator_credential_with_the_consumer_scope_is_403_not_500(
     assert "unhandled_error" not in log_since(mark)
 
 
-@pytest.mark.parametrize("path, limit", [("/oauth2/token", 16 * 1024), ("/login", 64 * 1024)])
+@pytest.mark.parametrize(("path", "limit"), [("/oauth2/token", 16 * 1024), ("/login", 64 * 1024)])
 async def test_an_oversize_body_is_413_without_a_traceback(
     client: httpx.AsyncClient, path: str, limit: int
 ) -> None:
@@ -155,21 +155,23 @@ async def test_a_database_outage_is_503_with_retry_after_and_passes(
     )
     app = create_app(settings)
     try:
-        async with app.router.lifespan_context(app):
-            async with client_from(app, settings, fresh_address()) as client:
-                assert (await client.get("/_floor/query")).status_code == 200
-                proxy.cut()
-                mark = len(captured())
-                async with asyncio.timeout(60):
-                    during = [await client.get("/_floor/query") for _ in range(3)]
-                assert [r.status_code for r in during] == [503, 503, 503]
-                assert all(int(r.headers["retry-after"]) >= 1 for r in during)
-                assert during[0].headers["content-type"] == "application/problem+json"
-                assert "unhandled_error" not in log_since(mark)
-                proxy.mend()
-                async with asyncio.timeout(60):
-                    while (await client.get("/_floor/query")).status_code != 200:
-                        await asyncio.sleep(0.1)
+        async with (
+            app.router.lifespan_context(app),
+            client_from(app, settings, fresh_address()) as client,
+        ):
+            assert (await client.get("/_floor/query")).status_code == 200
+            proxy.cut()
+            mark = len(captured())
+            async with asyncio.timeout(60):
+                during = [await client.get("/_floor/query") for _ in range(3)]
+            assert [r.status_code for r in during] == [503, 503, 503]
+            assert all(int(r.headers["retry-after"]) >= 1 for r in during)
+            assert during[0].headers["content-type"] == "application/problem+json"
+            assert "unhandled_error" not in log_since(mark)
+            proxy.mend()
+            async with asyncio.timeout(60):
+                while (await client.get("/_floor/query")).status_code != 200:
+                    await asyncio.sleep(0.1)
     finally:
         await proxy.close()
 
