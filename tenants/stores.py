@@ -49,7 +49,7 @@ _SERVER_SETTINGS = {
 class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
     """A pooled connection released without asyncpg's reset query (RESET ALL, UNLISTEN *, ...):
     one round trip less per request. The gateway never leaves session state on a pooled
-    connection: the district is set with `set_config(..., true)`, local to its transaction;
+    connection: the district is set with `SET LOCAL`, which ends with its transaction;
     LISTEN, advisory locks and SET are only used on dedicated connections. An open
     transaction is still rolled back by asyncpg on release."""
 

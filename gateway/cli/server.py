@@ -21,8 +21,8 @@ from gateway.settings import Settings
 if TYPE_CHECKING:
     import uvicorn
 
+    from gateway.cli.devsetup import DevEnvironment
     from gateway.database.embedded import Watchdog
-    from gateway.devsetup import DevEnvironment
 
 # uvicorn, the app and the demo seeding load only for the commands that serve, so that
 # operator commands (`gateway credential list`) start quickly.
@@ -77,7 +77,7 @@ def dev(ctx: click.Context, port: int | None, host: str, no_seed: bool) -> None:
     import uvicorn
 
     from gateway.app import create_app
-    from gateway.devsetup import prepare_dev
+    from gateway.cli.devsetup import prepare_dev
 
     install_signal_handlers()
     settings = state(ctx).settings
