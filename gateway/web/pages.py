@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.control.users import WebUser
 from gateway.errors import BadRequest
+from gateway.input_guard import UnstorableText, fields_storable
 from gateway.request_context import services
 from gateway.web.auth import (
     LOGIN_CSRF_COOKIE,
@@ -124,6 +125,8 @@ async def form(request: Request) -> FormData:
     if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raise BadRequest("Submit the form from the page.")
     data = await request.form(max_files=0, max_fields=50)
+    if not fields_storable(data.multi_items()):
+        raise UnstorableText("Remove the NUL character from the form.")
     submitted = data.get("csrf_token")
     user = request.scope.get("user")
     expected = (
