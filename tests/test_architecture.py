@@ -30,7 +30,11 @@ DISTRICT_SQL = re.compile(
 )
 # Any use of os.environ but an assignment to one key, or os.getenv.
 READS_ENVIRONMENT = re.compile(r"os\.getenv\(|os\.environ(?!\[[^\]]+\]\s*=[^=])")
-QUERY_MODULES = {"tenants/queries.py", "gateway/outgoing/records.py"}
+QUERY_MODULES = {
+    "tenants/queries.py",
+    "gateway/outgoing/records.py",
+    "tenants/loading/replace.py",
+}
 BULK_LOADER = {"tenants/seed.py"}
 
 
