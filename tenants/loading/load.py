@@ -40,6 +40,8 @@ FORMATS: tuple[Format, ...] = ("csv", "pesc")
 Progress = Callable[[str, int, int], None]
 """Called with (phase, done, total): 'validate' counts bytes, 'apply' counts steps."""
 
+# A refused statement, a lost connection (a killed backend shows as either of the last two).
+_BROKEN_OFF = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
 _APPLY_STEPS = 7 + 3 + 4 + 2  # stage tables, upserts, replaces, unlisted and commit
 
 
@@ -141,7 +143,7 @@ async def load_district(
     result = LoadResult(load_id, district.lea_code)
     try:
         await _run(stores, district, request, result, progress, observe)
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+    except _BROKEN_OFF as exc:
         result.status = "failed"
         result.message = _database_message(exc)
     except BaseException:
