@@ -412,8 +412,8 @@ class _Document:
         if not summaries:
             return
         first = next(iter(summaries.values()))
-        weighted = summaries.get("Weighted") or summaries.get("All") or first
-        unweighted = summaries.get("NonWeighted") or summaries.get("All") or weighted
+        weighted = _pick(summaries.get("Weighted"), summaries.get("All"), first)
+        unweighted = _pick(summaries.get("NonWeighted"), summaries.get("All"), weighted)
         courses = [c for s, _, _ in sessions for c in _children(s, "Course")]
         attempted = _text(weighted, "GPA", "CreditHoursAttempted") or _sum(
             _text(c, "CourseCreditValue") for c in courses)  # fmt: skip
@@ -459,6 +459,11 @@ class _Document:
             paths = {"score": self.path(subtest, "TestScores/ScoreValue"),
                      "test_date": self.path(element, "TestDate")}  # fmt: skip
             self.emit(TEST_SCORES, row, paths, subtest)
+
+
+def _pick(*elements: etree._Element | None) -> etree._Element:
+    # Not `a or b`: an lxml element's truth is its number of children.
+    return next(e for e in elements if e is not None)
 
 
 def _term(session_type: str, begin: date, name: str) -> str:
