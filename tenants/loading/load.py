@@ -182,7 +182,7 @@ async def _run(
     observe: Observer | None,
 ) -> None:
     problems = result.problems
-    with open_source(request.path, problems) as source:
+    with open_source(request.path, problems, request.source_name) as source:
         if source is None:
             result.status = "rejected"
             return

@@ -74,9 +74,12 @@ def _file_digest(path: Path) -> str:
 
 
 @contextmanager
-def open_source(path: Path, problems: ProblemLog) -> Iterator[Source | None]:
-    """The source at `path`, or None with the reason in `problems`."""
-    label = path.name or str(path)
+def open_source(
+    path: Path, problems: ProblemLog, label: str | None = None
+) -> Iterator[Source | None]:
+    """The source at `path`, or None with the reason in `problems`. `label` names it in
+    errors (an upload's own file name, not its temporary one)."""
+    label = label or path.name or str(path)
     if path.is_dir():
         yield _folder(path, label)
     elif not path.is_file():
