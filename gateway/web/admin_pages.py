@@ -1,7 +1,7 @@
 """The state operators' console at /admin: districts with their incoming and outgoing
 connections, consumers, credentials, users and the audit log.
 
-One module per page family (`admin_districts`, `admin_incoming`, `admin_outgoing`,
+One module per page family (`admin_districts`, `admin_district_data`, `admin_incoming`, `admin_outgoing`,
 `admin_batches`, `admin_consumers`, `admin_credentials`, `admin_users`, `admin_audit`); this
 one only gathers their routes. Every handler starts with the `operator(request)` guard (anyone else gets 404 on
 a page, 403 on a write), every POST goes through `form(request)` (CSRF), and every change is
@@ -18,6 +18,7 @@ from gateway.web import (
     admin_connection_test,
     admin_consumers,
     admin_credentials,
+    admin_district_data,
     admin_districts,
     admin_incoming,
     admin_outgoing,
@@ -28,6 +29,7 @@ from gateway.web import (
 def routes() -> list[BaseRoute]:
     return [
         *admin_districts.routes(),
+        *admin_district_data.routes(),
         *admin_incoming.routes(),
         *admin_connection_test.routes(),
         *admin_outgoing.routes(),

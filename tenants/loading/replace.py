@@ -220,3 +220,22 @@ async def unlisted_students(tx: TenantConnection, limit: int = 100) -> list[dict
 async def student_count(tx: TenantConnection) -> int:
     return int(await tx.fetchval("SELECT count(*) FROM students WHERE district_id = $1",
                                  tx.district_id))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DataStatus:
+    """What a district is shown about its own data: when it was last refreshed, how many
+    students it holds and how many of them the latest snapshot did not list."""
+
+    refreshed_at: datetime | None
+    students: int
+    not_current: int
+
+
+async def data_status(tx: TenantConnection) -> DataStatus:
+    refresh = await last_refresh(tx)
+    return DataStatus(
+        refreshed_at=refresh.refreshed_at if refresh else None,
+        students=await student_count(tx),
+        not_current=int(await tx.fetchval(_UNLISTED_COUNT, tx.district_id)),
+    )
