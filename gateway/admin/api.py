@@ -27,7 +27,17 @@ from gateway.admin import (
     users,
 )
 
-_RESOURCES = (districts, loads, consumers, credentials, outgoing, connection_test, batches, users, audit)
+_RESOURCES = (
+    districts,
+    loads,
+    consumers,
+    credentials,
+    outgoing,
+    connection_test,
+    batches,
+    users,
+    audit,
+)
 
 
 def routes() -> list[BaseRoute]:

@@ -24,18 +24,36 @@ from tenants.directory import District
 from tenants.loading import LoadRequest
 
 QUERY: Spec = {
-    "format": Field("string", enum=("csv", "pesc"),
-                    description="csv or pesc; default: told from the files."),  # fmt: skip
-    "mode": Field("string", enum=("snapshot", "merge"), default="snapshot",
-                  description="snapshot: the district's students as of now; merge: only the "
-                  "students listed are replaced."),  # fmt: skip
+    "format": Field(
+        "string", enum=("csv", "pesc"), description="csv or pesc; default: told from the files."
+    ),
+    "mode": Field(
+        "string",
+        enum=("snapshot", "merge"),
+        default="snapshot",
+        description="snapshot: the district's students as of now; merge: only the "
+        "students listed are replaced.",
+    ),
     "dry_run": Field("boolean", default=False, description="Validate only; write nothing."),
     "filename": string(200, description="The file's name, shown in the load's record."),
 }
 LIST_QUERY: Spec = {"limit": integer(1, 100, default=20)}
-FIELDS = ("load_id", "status", "requested_by", "requested_at", "finished_at", "source_name",
-          "source_sha256", "source_bytes", "format", "mode", "dry_run", "counts", "error_count",
-          "message")  # fmt: skip
+FIELDS = (
+    "load_id",
+    "status",
+    "requested_by",
+    "requested_at",
+    "finished_at",
+    "source_name",
+    "source_sha256",
+    "source_bytes",
+    "format",
+    "mode",
+    "dry_run",
+    "counts",
+    "error_count",
+    "message",
+)
 
 
 def location(lea_code: str, load_id: UUID) -> str:
@@ -75,10 +93,15 @@ async def create_load(call: Call) -> Response:
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    body = {"load_id": load_id, "district": district.lea_code, "status": "running",
-            "links": {"self": location(district.lea_code, load_id)}}  # fmt: skip
-    return AdminJSON(body, status_code=202, headers={"Location": location(district.lea_code,
-                                                                           load_id)})  # fmt: skip
+    body = {
+        "load_id": load_id,
+        "district": district.lea_code,
+        "status": "running",
+        "links": {"self": location(district.lea_code, load_id)},
+    }
+    return AdminJSON(
+        body, status_code=202, headers={"Location": location(district.lea_code, load_id)}
+    )
 
 
 def _load_id(call: Call) -> UUID:
@@ -118,16 +141,20 @@ def routes() -> list[Route]:
 _TAG = "Admin: district data"
 _ERROR = {
     "type": "object",
-    "properties": {k: {"type": ["string", "integer", "null"]}
-                   for k in ("file", "line", "column", "value", "reason")},
-}  # fmt: skip
+    "properties": {
+        k: {"type": ["string", "integer", "null"]}
+        for k in ("file", "line", "column", "value", "reason")
+    },
+}
 LOAD = {
     "type": "object",
     "properties": {
         "load_id": {"type": "string", "format": "uuid"},
         "district": {"type": "string"},
-        "status": {"type": "string", "enum": ["running", "succeeded", "validated", "unchanged",
-                                              "rejected", "failed"]},  # fmt: skip
+        "status": {
+            "type": "string",
+            "enum": ["running", "succeeded", "validated", "unchanged", "rejected", "failed"],
+        },
         "requested_by": {"type": "string"},
         "requested_at": {"type": "string", "format": "date-time"},
         "finished_at": {"type": ["string", "null"], "format": "date-time"},
@@ -137,8 +164,11 @@ LOAD = {
         "format": {"type": ["string", "null"], "enum": ["csv", "pesc", None]},
         "mode": {"type": "string", "enum": ["snapshot", "merge"]},
         "dry_run": {"type": "boolean"},
-        "counts": {"type": "object", "description": "rows per table, students_listed, "
-                   "students_new, students_current, students_not_current"},  # fmt: skip
+        "counts": {
+            "type": "object",
+            "description": "rows per table, students_listed, "
+            "students_new, students_current, students_not_current",
+        },
         "error_count": {"type": "integer"},
         "errors": {"type": "array", "items": _ERROR, "description": "The first 1,000."},
         "message": {"type": ["string", "null"]},
@@ -151,11 +181,14 @@ LISTED = {
 }
 ACCEPTED = {
     "type": "object",
-    "properties": {k: LOAD["properties"][k]  # type: ignore[index]
-                   for k in ("load_id", "district", "status", "links")},
-}  # fmt: skip
-EXAMPLE = {
-    "load_id": "5b0c1f8e-2f6d-4c1a-9a55-0d1b6f0e2a11",
+    "properties": {
+        k: LOAD["properties"][k]  # type: ignore[index]
+        for k in ("load_id", "district", "status", "links")
+    },
+}
+EXAMPLE_ID = "5b0c1f8e-2f6d-4c1a-9a55-0d1b6f0e2a11"
+EXAMPLE: dict[str, Any] = {
+    "load_id": EXAMPLE_ID,
     "district": "920",
     "status": "rejected",
     "requested_by": "operator:op-5f2c",
@@ -169,9 +202,15 @@ EXAMPLE = {
     "dry_run": False,
     "counts": {"rows": {"students": 1000, "course_records": 19873}, "students_listed": 1000},
     "error_count": 1,
-    "errors": [{"file": "wake-2026-06-01.zip:course_records.csv", "line": 4012,
-                "column": "grade", "value": "Z", "reason": "not a grade (A, B+, C-, F, 93, P, "
-                "W or IP)"}],  # fmt: skip
+    "errors": [
+        {
+            "file": "wake-2026-06-01.zip:course_records.csv",
+            "line": 4012,
+            "column": "grade",
+            "value": "Z",
+            "reason": "not a grade (A, B+, C-, F, 93, P, W or IP)",
+        }
+    ],
     "message": "1 errors; nothing was written",
     "links": {"self": f"{PREFIX}/districts/920/loads/5b0c1f8e-2f6d-4c1a-9a55-0d1b6f0e2a11"},
 }
@@ -186,9 +225,17 @@ def _create() -> dict[str, Any]:
             "202": {
                 "description": "Accepted: the load runs; poll its link for the outcome.",
                 "headers": {"Location": {"description": "The load.", "schema": {"type": "string"}}},
-                "content": {"application/json": {"schema": ACCEPTED, "example": {
-                    "load_id": EXAMPLE["load_id"], "district": "920", "status": "running",
-                    "links": EXAMPLE["links"]}}},  # fmt: skip
+                "content": {
+                    "application/json": {
+                        "schema": ACCEPTED,
+                        "example": {
+                            "load_id": EXAMPLE["load_id"],
+                            "district": "920",
+                            "status": "running",
+                            "links": EXAMPLE["links"],
+                        },
+                    }
+                },
             },
             "400": docs.problem("The body is empty."),
             "404": docs.not_found("district"),
@@ -203,34 +250,45 @@ def _create() -> dict[str, Any]:
     )
     op["requestBody"] = {
         "required": True,
-        "content": {media: {"schema": {"type": "string", "format": "binary"}}
-                    for media in SUFFIXES},  # fmt: skip
+        "content": {
+            media: {"schema": {"type": "string", "format": "binary"}} for media in SUFFIXES
+        },
     }
     return op
 
 
 def paths() -> dict[str, Any]:
     lea = docs.path_param("lea", "The district's LEA code.", "920")
-    load_id = docs.path_param("load_id", "The load's id.", EXAMPLE["load_id"], format="uuid")
+    load_id = docs.path_param("load_id", "The load's id.", EXAMPLE_ID, format="uuid")
     return {
         f"{PREFIX}/districts/{{lea}}/loads": {
             "parameters": [lea],
             "post": _create(),
             "get": docs.operation(
-                "listDistrictLoads", _TAG, "The district's latest loads, newest first",
-                {"200": docs.ok("Newest first, without their errors.",
-                                {"type": "object", "properties": {"items": {
-                                    "type": "array", "items": LISTED}}},
-                                {"items": [{k: v for k, v in EXAMPLE.items() if k != "errors"}]}),
-                 "404": docs.not_found("district")},
+                "listDistrictLoads",
+                _TAG,
+                "The district's latest loads, newest first",
+                {
+                    "200": docs.ok(
+                        "Newest first, without their errors.",
+                        {
+                            "type": "object",
+                            "properties": {"items": {"type": "array", "items": LISTED}},
+                        },
+                        {"items": [{k: v for k, v in EXAMPLE.items() if k != "errors"}]},
+                    ),
+                    "404": docs.not_found("district"),
+                },
                 query=LIST_QUERY,
-            ),  # fmt: skip
+            ),
         },
         f"{PREFIX}/districts/{{lea}}/loads/{{load_id}}": {
             "parameters": [lea, load_id],
             "get": docs.operation(
-                "getDistrictLoad", _TAG, "One load: status, counts and the first 1,000 errors",
+                "getDistrictLoad",
+                _TAG,
+                "One load: status, counts and the first 1,000 errors",
                 {"200": docs.ok("The load.", LOAD, EXAMPLE), "404": docs.not_found("load")},
-            ),  # fmt: skip
+            ),
         },
     }

@@ -63,7 +63,7 @@ async def save_upload(chunks: AsyncIterator[bytes], suffix: str) -> Path:
         if size == 0:
             raise BadRequest("The body is empty: send the bundle or transcript as the body.")
     except BaseException:
-        path.unlink(missing_ok=True)
+        os.unlink(path)  # a failed or refused upload leaves nothing behind
         raise
     return path
 
@@ -84,8 +84,13 @@ async def _run(
 ) -> None:
     try:
         result = await load_district(stores, district, request, actor, load_id=load_id)
-        log.info("district_load", load_id=str(load_id), district=district.lea_code,
-                 status=result.status, errors=result.problems.count)  # fmt: skip
+        log.info(
+            "district_load",
+            load_id=str(load_id),
+            district=district.lea_code,
+            status=result.status,
+            errors=result.problems.count,
+        )
     except Exception:
         log.exception("district_load_crashed", load_id=str(load_id))
     finally:

@@ -49,8 +49,10 @@ def template_command(folder: Path, example: bool, as_json: bool) -> None:
         paths = write_template(folder, example=example)
     except FileExistsError as exc:
         raise click.ClickException(str(exc)) from exc
-    emit({"folder": str(folder), "files": [p.name for p in paths], "example": example},
-         as_json=as_json)  # fmt: skip
+    emit(
+        {"folder": str(folder), "files": [p.name for p in paths], "example": example},
+        as_json=as_json,
+    )
 
 
 _LOAD_EPILOG = """\b
@@ -110,12 +112,16 @@ def load_command(
 
                 def advanced(phase: str, done: int, total: int) -> None:
                     # Validation is 90% of the bar, the transaction the rest.
-                    share = 90 * done // max(total, 1) if phase == "validate" else 90 + (
-                        10 * done // max(total, 1))  # fmt: skip
+                    share = (
+                        90 * done // max(total, 1)
+                        if phase == "validate"
+                        else 90 + (10 * done // max(total, 1))
+                    )
                     bar.update(share, 100)
 
-                return await load_district(stores, district, request, cli_actor(),
-                                           progress=advanced)  # fmt: skip
+                return await load_district(
+                    stores, district, request, cli_actor(), progress=advanced
+                )
 
     result = run(go())
     if as_json:
@@ -148,12 +154,19 @@ def _print(result: LoadResult) -> None:
     emit(summary, as_json=False)
     rows = counts.get("rows") or {}
     if rows and result.status in ("succeeded", "validated"):
-        emit([{"table": t, "rows": f"{n:,}"} for t, n in rows.items()], as_json=False,
-             columns=["table", "rows"], title="Rows")  # fmt: skip
+        emit(
+            [{"table": t, "rows": f"{n:,}"} for t, n in rows.items()],
+            as_json=False,
+            columns=["table", "rows"],
+            title="Rows",
+        )
     if result.problems:
-        emit([p.as_dict() for p in result.problems.problems], as_json=False,
-             columns=["file", "line", "column", "value", "reason"],
-             title=f"Errors ({result.problems.count}; nothing was written)")  # fmt: skip
+        emit(
+            [p.as_dict() for p in result.problems.problems],
+            as_json=False,
+            columns=["file", "line", "column", "value", "reason"],
+            title=f"Errors ({result.problems.count}; nothing was written)",
+        )
         if result.problems.count > len(result.problems.problems):
             click.echo(f"... and {result.problems.count - len(result.problems.problems)} more.")
 

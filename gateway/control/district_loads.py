@@ -133,7 +133,9 @@ async def get(conn: asyncpg.Connection, district_id: int, load_id: UUID) -> dict
     return _load(row) if row is not None else None
 
 
-async def recent(conn: asyncpg.Connection, district_id: int, limit: int = 20) -> list[dict[str, Any]]:
+async def recent(
+    conn: asyncpg.Connection, district_id: int, limit: int = 20
+) -> list[dict[str, Any]]:
     """The district's latest loads, newest first, without their error lists."""
     rows = await conn.fetch(
         f"SELECT {COLUMNS} FROM district_loads WHERE district_id = $1"  # noqa: S608

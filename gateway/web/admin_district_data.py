@@ -30,8 +30,10 @@ from tenants.loading import LoadRequest
 from tenants.loading.replace import data_status, unlisted_students
 from tenants.transaction import tenant_transaction
 
-MODES = [("snapshot", "Snapshot: the district's students as of now"),
-         ("merge", "Merge: replace only the students in the file")]  # fmt: skip
+MODES = [
+    ("snapshot", "Snapshot: the district's students as of now"),
+    ("merge", "Merge: replace only the students in the file"),
+]
 _CHUNK = 1024 * 1024
 
 
@@ -80,8 +82,9 @@ async def _saved(data: FormData) -> tuple[Path, str, str]:
     name = file.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200] or "upload"
     suffix = next((s for s in (".zip", ".xml") if name.lower().endswith(s)), None)
     if suffix is None:
-        raise BadRequest("Upload a .zip (a CSV bundle, or PESC transcripts) or one .xml "
-                         "transcript.")  # fmt: skip
+        raise BadRequest(
+            "Upload a .zip (a CSV bundle, or PESC transcripts) or one .xml transcript."
+        )
     mode = field(data, "mode")
     if mode not in ("snapshot", "merge"):
         raise BadRequest("Choose snapshot or merge.")
@@ -96,11 +99,13 @@ async def upload(request: Request) -> Response:
         path, name, mode = await _saved(data)
     finally:
         await data.close()  # the spooled upload: copied, or refused
-    request_ = LoadRequest(path, None, merge=mode == "merge", dry_run=field(data, "dry_run") == "on",
-                           source_name=name)  # fmt: skip
+    request_ = LoadRequest(
+        path, None, merge=mode == "merge", dry_run=field(data, "dry_run") == "on", source_name=name
+    )
     try:
-        load_id = await begin(services(request).stores, district, request_,
-                              actor_for(request, user))  # fmt: skip
+        load_id = await begin(
+            services(request).stores, district, request_, actor_for(request, user)
+        )
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -118,8 +123,13 @@ async def load_page(request: Request) -> Response:
         load = await district_loads.get(conn, district.id, load_id)
     if load is None:
         raise NotFound()
-    return render(request, "admin/district_load.html", district=district, load=load,
-                  base=data_url(district.lea_code))  # fmt: skip
+    return render(
+        request,
+        "admin/district_load.html",
+        district=district,
+        load=load,
+        base=data_url(district.lea_code),
+    )
 
 
 def routes() -> list[Route]:

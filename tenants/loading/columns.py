@@ -67,8 +67,10 @@ def _integer(low: int, high: int) -> Parse:
 
 
 def _decimal(digits: int, scale: int, high: Decimal) -> Parse:
+    shape = re.compile(rf"[0-9]{{1,{digits}}}(\.[0-9]{{1,{scale}}})?")
+
     def parse(value: str) -> str:
-        if not re.fullmatch(r"[0-9]{1,%d}(\.[0-9]{1,%d})?" % (digits, scale), value):
+        if not shape.fullmatch(value):
             raise ValueError(f"not a decimal number >= 0 with at most {scale} decimals")
         try:
             number = Decimal(value)

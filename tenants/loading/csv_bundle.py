@@ -38,13 +38,12 @@ def read_bundle(
     """Validate every file of the bundle, staging the good rows (see `Validator`)."""
     expected = {t.file_name: t for t in TABLES}
     seen: set[str] = set()
-    for member in source.members:
-        if member.base not in expected:
-            problems.add(member.name, "not a file of a CSV bundle; expected: "
-                         + ", ".join(expected))  # fmt: skip
-        elif member.base in seen:
-            problems.add(member.name, f"a second {member.base} in the bundle")
-        seen.add(member.base)
+    for found in source.members:
+        if found.base not in expected:
+            problems.add(found.name, "not a file of a CSV bundle; expected: " + ", ".join(expected))
+        elif found.base in seen:
+            problems.add(found.name, f"a second {found.base} in the bundle")
+        seen.add(found.base)
     done = 0
 
     def advanced(n: int) -> None:
@@ -58,8 +57,11 @@ def read_bundle(
         if member is None:
             if not (merge and table.name in _OPTIONAL_IN_MERGE):
                 what = "a merge" if merge else "a snapshot"
-                problems.add(table.file_name, f"missing: {what} needs this file (a header "
-                             "row alone is enough when it has no rows)")  # fmt: skip
+                problems.add(
+                    table.file_name,
+                    f"missing: {what} needs this file (a header "
+                    "row alone is enough when it has no rows)",
+                )
             continue
         _read_file(member, table, validator, problems, advanced)
 
@@ -104,8 +106,9 @@ def _read_rows(
             if not any(field.strip() for field in record):
                 continue  # a blank line
             if len(record) != len(header):
-                problems.add(name, f"{len(record)} fields; the header has {len(header)}",
-                             line=where.line)  # fmt: skip
+                problems.add(
+                    name, f"{len(record)} fields; the header has {len(header)}", line=where.line
+                )
                 continue
             validator.row(table, dict(zip(header, record, strict=True)), where)
     except csv.Error as exc:
@@ -118,14 +121,18 @@ def _header_ok(header: list[str], name: str, table: Table, problems: ProblemLog)
     seen: set[str] = set()
     for column in header:
         if column not in allowed:
-            problems.add(name, "unknown column (allowed: " + ", ".join(table.header) + ")",
-                         line=1, column=column)  # fmt: skip
+            problems.add(
+                name,
+                "unknown column (allowed: " + ", ".join(table.header) + ")",
+                line=1,
+                column=column,
+            )
         elif column in seen:
             problems.add(name, "column named twice", line=1, column=column)
         seen.add(column)
-    for column in table.columns:
-        if column.required and column.name not in seen:
-            problems.add(name, "missing required column", line=1, column=column.name)
+    for spec in table.columns:
+        if spec.required and spec.name not in seen:
+            problems.add(name, "missing required column", line=1, column=spec.name)
     return problems.count == before
 
 
@@ -153,8 +160,10 @@ class _Lines:
                 yield data.decode("utf-8")
             except UnicodeDecodeError as exc:
                 bad = data[exc.start : exc.start + 1].hex()
-                self._fail(number, f"not UTF-8 (byte 0x{bad} at position {exc.start + 1}); "
-                           "save the file as UTF-8")  # fmt: skip
+                self._fail(
+                    number,
+                    f"not UTF-8 (byte 0x{bad} at position {exc.start + 1}); save the file as UTF-8",
+                )
                 return
 
     def _fail(self, line: int, reason: str) -> None:

@@ -1,6 +1,6 @@
 """docs/data-formats.md, generated from `columns` so that the two cannot disagree.
 
-    python -m tenants.loading.docs > docs/data-formats.md
+python -m tenants.loading.docs > docs/data-formats.md
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """One load of a district's data, start to finish: read, validate, apply, record.
 
-    start (control: district_loads 'running')
-      -> open the source (file, folder, zip) and digest it
-      -> same digest and mode as the data loaded now? 'unchanged': nothing to do
-      -> validate every row, streaming, into spool files (errors: 'rejected', nothing written)
-      -> dry run? 'validated'
-      -> apply in one tenant transaction as gateway_ingest ('succeeded'; any failure: 'failed',
-         rolled back whole)
-    finish (control: outcome, counts, first errors; audit event `district.load`)
+start (control: district_loads 'running')
+  -> open the source (file, folder, zip) and digest it
+  -> same digest and mode as the data loaded now? 'unchanged': nothing to do
+  -> validate every row, streaming, into spool files (errors: 'rejected', nothing written)
+  -> dry run? 'validated'
+  -> apply in one tenant transaction as gateway_ingest ('succeeded'; any failure: 'failed',
+     rolled back whole)
+finish (control: outcome, counts, first errors; audit event `district.load`)
 """
 
 from __future__ import annotations
@@ -160,8 +160,10 @@ async def load_district(
 
 def _database_message(exc: BaseException) -> str:
     if isinstance(exc, asyncpg.UniqueViolationError) and "local_id" in str(exc):
-        return ("a local_id of this load belongs to another student of the district "
-                "(one not in this load); nothing was written")  # fmt: skip
+        return (
+            "a local_id of this load belongs to another student of the district "
+            "(one not in this load); nothing was written"
+        )
     if isinstance(exc, asyncpg.PostgresError):
         return f"the database refused the load; nothing was written: {exc}"
     return f"the load broke off; nothing was written: {exc}"
@@ -169,8 +171,9 @@ def _database_message(exc: BaseException) -> str:
 
 async def _finish(stores: StoreRegistry, district: District, actor: Actor, r: LoadResult) -> None:
     async with stores.control.acquire() as conn:
-        await district_loads.finish(conn, r.load_id, district.id, district.lea_code, actor,
-                                    r.outcome())  # fmt: skip
+        await district_loads.finish(
+            conn, r.load_id, district.id, district.lea_code, actor, r.outcome()
+        )
 
 
 async def _run(
@@ -217,8 +220,9 @@ async def _run(
             if request.dry_run:
                 result.status = "validated"
                 return
-            applied = await _apply(stores, district, staged, result, request.merge, progress,
-                                   observe)  # fmt: skip
+            applied = await _apply(
+                stores, district, staged, result, request.merge, progress, observe
+            )
             if applied is None:
                 return
             result.status, result.refresh = "succeeded", applied.refresh
@@ -277,6 +281,10 @@ async def _apply(
             return None
         assert result.source_sha256 is not None
         return await replace.apply(
-            tx, staged, load_id=result.load_id, source_sha256=result.source_sha256,
-            merge=merge, observe=step,
-        )  # fmt: skip
+            tx,
+            staged,
+            load_id=result.load_id,
+            source_sha256=result.source_sha256,
+            merge=merge,
+            observe=step,
+        )

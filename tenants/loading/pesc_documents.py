@@ -52,16 +52,19 @@ from tenants.loading.columns import (
     SCHOOLS,
     STUDENTS,
     TEST_SCORES,
+    Table,
 )
 from tenants.loading.problems import ProblemLog
 from tenants.loading.sources import READ_ERRORS, Source
 from tenants.loading.validator import Validator, Where
 
 MAX_DOCUMENT_BYTES: Final = 16 * 1024 * 1024
-_NAMESPACES: Final = frozenset({
-    "urn:org:pesc:message:HighSchoolTranscript:v1.3.0",
-    "urn:org:pesc:message:HighSchoolTranscript:v1.5.0",
-})  # fmt: skip
+_NAMESPACES: Final = frozenset(
+    {
+        "urn:org:pesc:message:HighSchoolTranscript:v1.3.0",
+        "urn:org:pesc:message:HighSchoolTranscript:v1.5.0",
+    }
+)
 _LEVELS: Final = {code: grade for grade, code in codes.STUDENT_LEVEL.items()}
 _COURSE_LEVELS: Final = {code: level for level, code in codes.COURSE_LEVEL.items()}
 _BASIS_LEVELS: Final = {
@@ -126,8 +129,10 @@ def read_documents(
             problems.add(member.name, "not a PESC document (.xml)")
             continue
         if member.size > MAX_DOCUMENT_BYTES:
-            problems.add(member.name, f"{member.size} bytes; a transcript may have at most "
-                         f"{MAX_DOCUMENT_BYTES}")  # fmt: skip
+            problems.add(
+                member.name,
+                f"{member.size} bytes; a transcript may have at most {MAX_DOCUMENT_BYTES}",
+            )
             continue
         try:
             with member.open() as stream:
@@ -157,8 +162,11 @@ class _Reader:
         root = tree.getroot()
         namespace = etree.QName(root.tag).namespace if isinstance(root.tag, str) else None
         if _local(root) != "HighSchoolTranscript" or namespace not in _NAMESPACES:
-            self.problems.add(name, "not a PESC High School Transcript 1.3.0 or 1.5.0 "
-                              f"document (root {root.tag})", line=root.sourceline)  # fmt: skip
+            self.problems.add(
+                name,
+                f"not a PESC High School Transcript 1.3.0 or 1.5.0 document (root {root.tag})",
+                line=_line(root),
+            )
             return
         _Document(self, name, tree).read()
 
@@ -176,12 +184,12 @@ class _Document:
         return "/".join((base, *tail))
 
     def problem(self, element: etree._Element | None, reason: str) -> None:
-        line = element.sourceline if element is not None else None
+        line = _line(element)
         self.reader.problems.add(self.name, reason, line=line, column=self.path(element))
 
-    def emit(self, table: object, row: Row, paths: Paths, element: etree._Element | None) -> bool:
-        line = element.sourceline if element is not None else None
-        return self.reader.validator.row(table, row, Where(self.name, line, paths))  # type: ignore[arg-type]
+    def emit(self, table: Table, row: Row, paths: Paths, element: etree._Element | None) -> bool:
+        line = _line(element)
+        return self.reader.validator.row(table, row, Where(self.name, line, paths))
 
     def read(self) -> None:
         if self.student is None:
@@ -269,14 +277,19 @@ class _Document:
         try:
             begin = date.fromisoformat(begin_text or designator + "-01")
         except ValueError:
-            self.problem(detail if detail is not None else element,
-                         "a session needs SessionBeginDate or SessionDesignator (YYYY-MM)")
+            self.problem(
+                detail if detail is not None else element,
+                "a session needs SessionBeginDate or SessionDesignator (YYYY-MM)",
+            )
             return None
         name = _text(detail, "SessionName")
         term = _term(_text(detail, "SessionType"), begin, name)
         year_text = _text(detail, "SessionSchoolYear")
-        school_year = int(year_text[-4:]) if year_text[-4:].isdigit() else (
-            begin.year + 1 if begin.month >= 7 else begin.year)  # fmt: skip
+        school_year = (
+            int(year_text[-4:])
+            if year_text[-4:].isdigit()
+            else (begin.year + 1 if begin.month >= 7 else begin.year)
+        )
         session_id = stable_id(str(school_id), str(school_year), term)
         if session_id in self.reader.sessions:
             return session_id
@@ -307,31 +320,35 @@ class _Document:
             self.problem(self.student, "no Person element")
             return None
         state_id = next(
-            (_text(a, "AgencyAssignedID") for a in _children(person, "AgencyIdentifier")
-             if _text(a, "AgencyCode") == "State"),
+            (
+                _text(a, "AgencyAssignedID")
+                for a in _children(person, "AgencyIdentifier")
+                if _text(a, "AgencyCode") == "State"
+            ),
             "",
-        ) or _text(person, "AgencyAssignedID")  # fmt: skip
+        ) or _text(person, "AgencyAssignedID")
         if not state_id:
             self.problem(person, "no state student id (AgencyIdentifier with AgencyCode State)")
             return None
         names = list(_children(person, "Name"))
-        name = next((n for n in names if _text(n, "NameCode") == "Legal"), names[0] if names
-                    else None)  # fmt: skip
+        name = next(
+            (n for n in names if _text(n, "NameCode") == "Legal"), names[0] if names else None
+        )
         award = _child(record, "AcademicAward")
         completed = award is not None and (
             _text(award, "AcademicCompletionIndicator") == "true"
             or bool(_text(award, "AcademicCompletionDate"))
         )
-        graduated = (_text(award, "AcademicCompletionDate") or _text(award, "AcademicAwardDate")
-                     ) if completed else ""  # fmt: skip
+        graduated = (
+            (_text(award, "AcademicCompletionDate") or _text(award, "AcademicAwardDate"))
+            if completed
+            else ""
+        )
         grade = _LEVELS.get(_text(record, "StudentLevel", "StudentLevelCode"))
         cohort = _text(record, "CohortGraduationYear") or (graduated[:4] if graduated else "")
-        first_session = min(
-            (b for s in sessions if (b := _begin(s)) is not None), default=None
-        )
+        first_session = min((b for s in sessions if (b := _begin(s)) is not None), default=None)
         summary = _child(record, "AcademicSummary")
-        entry = _text(summary, "EntryDate") or (first_session.isoformat() if first_session
-                                                else "")  # fmt: skip
+        entry = _text(summary, "EntryDate") or (first_session.isoformat() if first_session else "")
         if not cohort and grade is not None:
             today_year = date.today().year
             cohort = str(today_year + max(0, 12 - grade))
@@ -407,8 +424,11 @@ class _Document:
         student_id: str,
         sessions: list[tuple[etree._Element, int, int | None]],
     ) -> None:
-        summaries = {_text(s, "AcademicSummaryType"): s for s in _children(record, "AcademicSummary")
-                     if _child(s, "GPA", "GradePointAverage") is not None}  # fmt: skip
+        summaries = {
+            _text(s, "AcademicSummaryType"): s
+            for s in _children(record, "AcademicSummary")
+            if _child(s, "GPA", "GradePointAverage") is not None
+        }
         if not summaries:
             return
         first = next(iter(summaries.values()))
@@ -416,9 +436,11 @@ class _Document:
         unweighted = _pick(summaries.get("NonWeighted"), summaries.get("All"), weighted)
         courses = [c for s, _, _ in sessions for c in _children(s, "Course")]
         attempted = _text(weighted, "GPA", "CreditHoursAttempted") or _sum(
-            _text(c, "CourseCreditValue") for c in courses)  # fmt: skip
+            _text(c, "CourseCreditValue") for c in courses
+        )
         earned = _text(weighted, "GPA", "CreditHoursEarned") or _sum(
-            _text(c, "CourseCreditEarned") for c in courses)  # fmt: skip
+            _text(c, "CourseCreditEarned") for c in courses
+        )
         created = _text(self.root, "TransmissionData", "CreatedDateTime")[:10]
         award_date = _text(record, "AcademicAward", "AcademicAwardDate")
         row: Row = {
@@ -451,14 +473,22 @@ class _Document:
             row: Row = {
                 "student_id": student_id,
                 "test_code": test,
-                "subtest": _text(subtest, "SubtestName") or _text(subtest, "SubtestCode")
+                "subtest": _text(subtest, "SubtestName")
+                or _text(subtest, "SubtestCode")
                 or _text(subtest, "EducationSubtestCode"),
                 "score": _text(subtest, "TestScores", "ScoreValue"),
                 "test_date": _text(element, "TestDate"),
             }
-            paths = {"score": self.path(subtest, "TestScores/ScoreValue"),
-                     "test_date": self.path(element, "TestDate")}  # fmt: skip
+            paths = {
+                "score": self.path(subtest, "TestScores/ScoreValue"),
+                "test_date": self.path(element, "TestDate"),
+            }
             self.emit(TEST_SCORES, row, paths, subtest)
+
+
+def _line(element: etree._Element | None) -> int | None:
+    line = element.sourceline if element is not None else None
+    return line if isinstance(line, int) else None
 
 
 def _pick(*elements: etree._Element | None) -> etree._Element:

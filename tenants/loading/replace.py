@@ -218,8 +218,9 @@ async def unlisted_students(tx: TenantConnection, limit: int = 100) -> list[dict
 
 
 async def student_count(tx: TenantConnection) -> int:
-    return int(await tx.fetchval("SELECT count(*) FROM students WHERE district_id = $1",
-                                 tx.district_id))  # fmt: skip
+    return int(
+        await tx.fetchval("SELECT count(*) FROM students WHERE district_id = $1", tx.district_id)
+    )
 
 
 @dataclass(frozen=True)

@@ -89,8 +89,9 @@ def open_source(
         with _zip(path, label, problems) as source:
             yield source
     elif path.suffix.lower() == ".zip":
-        problems.add(label, "not a complete zip archive (truncated or damaged): no central "
-                     "directory")  # fmt: skip
+        problems.add(
+            label, "not a complete zip archive (truncated or damaged): no central directory"
+        )
         yield None
     else:
         size = path.stat().st_size
@@ -124,8 +125,11 @@ def _zip(path: Path, label: str, problems: ProblemLog) -> Iterator[Source | None
         entries = [i for i in archive.infolist() if not i.is_dir() and not _ignored(i.filename)]
         declared = sum(i.file_size for i in entries)
         if len(entries) > MAX_MEMBERS or declared > MAX_TOTAL_BYTES:
-            problems.add(label, f"too large: {len(entries)} files, {declared} bytes unpacked "
-                         f"(at most {MAX_MEMBERS} files and {MAX_TOTAL_BYTES} bytes)")  # fmt: skip
+            problems.add(
+                label,
+                f"too large: {len(entries)} files, {declared} bytes unpacked "
+                f"(at most {MAX_MEMBERS} files and {MAX_TOTAL_BYTES} bytes)",
+            )
             yield None
             return
         members = tuple(

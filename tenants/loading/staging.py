@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import IO
+from typing import IO, Any
 
 from tenants.loading.columns import DISTRICT_COLUMN, TABLES, Table
 
@@ -30,10 +30,11 @@ class Staged:
         self.counts = {t.name: 0 for t in TABLES}
         self.student_ids: list[str] = []  # listed by the load, in file order
         self._files: dict[str, IO[str]] = {}
-        self._writers: dict[str, "csv._writer"] = {}
+        self._writers: dict[str, Any] = {}  # csv writers (their type is private)
         for table in TABLES:
+            # Closed by the ExitStack of `staging()`, with the folder.
             stream = stack.enter_context(
-                open(self.path(table.name), "w", encoding="utf-8", newline="")
+                open(self.path(table.name), "w", encoding="utf-8", newline="")  # noqa: SIM115
             )
             self._files[table.name] = stream
             self._writers[table.name] = csv.writer(stream, lineterminator="\n")

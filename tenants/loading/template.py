@@ -13,18 +13,71 @@ from pathlib import Path
 
 from tenants.loading.columns import TABLES
 
-_SCHOOL = ["1", "high", "Example High School", "370000000001", "340001", "920-301",
-           "100 School St", "Raleigh", "NC", "27601", "919-555-0100"]  # fmt: skip
+_SCHOOL = [
+    "1",
+    "high",
+    "Example High School",
+    "370000000001",
+    "340001",
+    "920-301",
+    "100 School St",
+    "Raleigh",
+    "NC",
+    "27601",
+    "919-555-0100",
+]
 _STUDENTS = [
     # student_id, local_id, school_id, first, middle, last, suffix, birth, gender, grade,
     # cohort, entry, graduation, diploma
-    ["9000000001", "E0001", "1", "Avery", "", "Example", "", "2006-05-02", "Female", "13",
-     "2024", "2020-08-24", "2024-06-08", "Future-Ready Core Diploma"],
-    ["9000000002", "E0002", "1", "Jordan", "Lee", "Sample", "Jr", "2007-01-15", "Male", "12",
-     "2025", "2021-08-23", "", ""],
-    ["9000000003", "E0003", "1", "Riley", "", "Specimen", "", "2008-03-30", "Unreported", "11",
-     "2026", "2022-08-29", "", ""],
-]  # fmt: skip
+    [
+        "9000000001",
+        "E0001",
+        "1",
+        "Avery",
+        "",
+        "Example",
+        "",
+        "2006-05-02",
+        "Female",
+        "13",
+        "2024",
+        "2020-08-24",
+        "2024-06-08",
+        "Future-Ready Core Diploma",
+    ],
+    [
+        "9000000002",
+        "E0002",
+        "1",
+        "Jordan",
+        "Lee",
+        "Sample",
+        "Jr",
+        "2007-01-15",
+        "Male",
+        "12",
+        "2025",
+        "2021-08-23",
+        "",
+        "",
+    ],
+    [
+        "9000000003",
+        "E0003",
+        "1",
+        "Riley",
+        "",
+        "Specimen",
+        "",
+        "2008-03-30",
+        "Unreported",
+        "11",
+        "2026",
+        "2022-08-29",
+        "",
+        "",
+    ],
+]
 _COURSES = [
     ("English", "10212X0", "Standard"),
     ("Math", "22012X0", "Honors"),
@@ -36,10 +89,24 @@ _GRADES = {"A": "4.0", "B+": "3.3", "A-": "3.7", "B": "3.0"}
 
 def _sessions() -> Iterator[list[str]]:
     for index, year in enumerate(range(2021, 2026)):
-        yield [str(2 * index + 1), "1", str(year), "Semester1", f"Fall {year - 1}",
-               f"{year - 1}-08-23", f"{year}-01-14"]  # fmt: skip
-        yield [str(2 * index + 2), "1", str(year), "Semester2", f"Spring {year}",
-               f"{year}-01-19", f"{year}-06-08"]  # fmt: skip
+        yield [
+            str(2 * index + 1),
+            "1",
+            str(year),
+            "Semester1",
+            f"Fall {year - 1}",
+            f"{year - 1}-08-23",
+            f"{year}-01-14",
+        ]
+        yield [
+            str(2 * index + 2),
+            "1",
+            str(year),
+            "Semester2",
+            f"Spring {year}",
+            f"{year}-01-19",
+            f"{year}-06-08",
+        ]
 
 
 def _course_rows() -> Iterator[list[str]]:
@@ -56,8 +123,19 @@ def _course_rows() -> Iterator[list[str]]:
                 letter = "IP" if in_progress else grade
                 earned = "0" if in_progress else "1.0"
                 points = "0" if in_progress else _GRADES[grade]
-                yield [student_id, str(record), str(session), str(12 - (cohort - year)), code,
-                       f"{title} {year - cohort + 4}", level, letter, "1.0", earned, points]  # fmt: skip
+                yield [
+                    student_id,
+                    str(record),
+                    str(session),
+                    str(12 - (cohort - year)),
+                    code,
+                    f"{title} {year - cohort + 4}",
+                    level,
+                    letter,
+                    "1.0",
+                    earned,
+                    points,
+                ]
 
 
 def example_rows() -> dict[str, list[list[str]]]:
@@ -77,10 +155,16 @@ def example_rows() -> dict[str, list[list[str]]]:
             ["9000000002", "1", "ACT", "Composite", "27", "2024-09-14"],
         ],
         "transcript_holds": [
-            ["9000000002", "1", "Financial", "Unpaid textbook fee",
-             "2025-01-06T10:00:00-05:00", ""],
+            [
+                "9000000002",
+                "1",
+                "Financial",
+                "Unpaid textbook fee",
+                "2025-01-06T10:00:00-05:00",
+                "",
+            ],
         ],
-    }  # fmt: skip
+    }
 
 
 def write_template(folder: Path, *, example: bool = False) -> list[Path]:

@@ -78,9 +78,12 @@ class Validator:
         before = self.problems.count
         district = values.get(DISTRICT_COLUMN, "").strip()
         if district and not self.target.names(district):
-            self._problem(where, DISTRICT_COLUMN, district,
-                          f"row for another district; this load is for district "
-                          f"{self.target.lea_code}")  # fmt: skip
+            self._problem(
+                where,
+                DISTRICT_COLUMN,
+                district,
+                f"row for another district; this load is for district {self.target.lea_code}",
+            )
         canonical: dict[str, str | None] = {}
         for column in table.columns:
             raw = values.get(column.name)
@@ -119,8 +122,12 @@ class Validator:
             self._unique_id(row, "session_id", self._bundle_sessions, where, "session")
             term = (str(row["school_id"]), str(row["school_year"]), str(row["term"]))
             if term in self._session_terms:
-                self._problem(where, "term", row["term"],
-                              "a second session for the same school, year and term")  # fmt: skip
+                self._problem(
+                    where,
+                    "term",
+                    row["term"],
+                    "a second session for the same school, year and term",
+                )
             self._session_terms.add(term)
             if str(row["end_date"]) < str(row["begin_date"]):
                 self._problem(where, "end_date", row["end_date"], "before begin_date")
@@ -142,15 +149,23 @@ class Validator:
         self, row: dict[str, str | None], column: str, known: set[int], where: Where, what: str
     ) -> None:
         if int(row[column] or 0) not in known:
-            self._problem(where, column, row[column], f"unknown {what}: not in this load and "
-                          "not already loaded")  # fmt: skip
+            self._problem(
+                where,
+                column,
+                row[column],
+                f"unknown {what}: not in this load and not already loaded",
+            )
 
     def _student(self, row: dict[str, str | None], where: Where) -> None:
         student_id = str(row["student_id"])
         if student_id in self.students:
             first = self.students[student_id]
-            self._problem(where, "student_id", student_id,
-                          "duplicate student" + (f" (first at line {first})" if first else ""))
+            self._problem(
+                where,
+                "student_id",
+                student_id,
+                "duplicate student" + (f" (first at line {first})" if first else ""),
+            )
         local_id = str(row["local_id"])
         if local_id in self._local_ids:
             self._problem(where, "local_id", local_id, "duplicate local_id")
@@ -166,8 +181,9 @@ class Validator:
     def _student_row(self, table: Table, row: dict[str, str | None], where: Where) -> None:
         student_id = str(row["student_id"])
         if student_id not in self.students:
-            self._problem(where, "student_id", student_id,
-                          "unknown student: not listed in students")  # fmt: skip
+            self._problem(
+                where, "student_id", student_id, "unknown student: not listed in students"
+            )
             return
         if table.name == "gpa_summaries":
             if student_id in self._gpa:

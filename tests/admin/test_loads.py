@@ -51,7 +51,7 @@ async def test_an_uploaded_bundle_is_loaded_and_its_record_polled(
     assert body["source_name"] == "example.zip" and body["mode"] == "merge"
     assert body["counts"]["students_listed"] == 3 and body["errors"] == []
     assert body["requested_by"] == f"operator:{operator.client_id}"
-    listed = (await client.get(f"{API}/districts/{setup.lea}/loads", headers=operator.headers))
+    listed = await client.get(f"{API}/districts/{setup.lea}/loads", headers=operator.headers)
     assert [item["load_id"] for item in listed.json()["items"]] == [accepted["load_id"]]
 
 
@@ -61,29 +61,39 @@ async def test_a_bad_upload_reports_its_errors_and_bad_requests_are_problems(
     write_template(tmp_path / "b", example=True)
     (tmp_path / "b" / "schools.csv").write_text("school_id,name\nx,\n", encoding="utf-8")
     response = await client.post(
-        f"{API}/districts/{setup.lea}/loads", content=zipped(tmp_path / "b"),
+        f"{API}/districts/{setup.lea}/loads",
+        content=zipped(tmp_path / "b"),
         headers={**operator.headers, "Content-Type": "application/zip"},
-    )  # fmt: skip
+    )
     body = await finished(client, operator, response.json()["links"]["self"])
     assert body["status"] == "rejected"
-    assert {"file": "upload.zip:schools.csv", "line": 1, "column": "city", "value": None,
-            "reason": "missing required column"} in body["errors"]  # fmt: skip
+    assert {
+        "file": "upload.zip:schools.csv",
+        "line": 1,
+        "column": "city",
+        "value": None,
+        "reason": "missing required column",
+    } in body["errors"]
 
     wrong_type = await client.post(
-        f"{API}/districts/{setup.lea}/loads", content=b"a,b\n",
+        f"{API}/districts/{setup.lea}/loads",
+        content=b"a,b\n",
         headers={**operator.headers, "Content-Type": "text/csv"},
-    )  # fmt: skip
+    )
     assert wrong_type.status_code == 415
     assert wrong_type.headers["content-type"] == "application/problem+json"
     unknown = await client.post(
-        f"{API}/districts/NOPE999/loads", content=b"x",
+        f"{API}/districts/NOPE999/loads",
+        content=b"x",
         headers={**operator.headers, "Content-Type": "application/zip"},
-    )  # fmt: skip
+    )
     assert unknown.status_code == 404
     bad_mode = await client.post(
-        f"{API}/districts/{setup.lea}/loads", params={"mode": "append"}, content=b"x",
+        f"{API}/districts/{setup.lea}/loads",
+        params={"mode": "append"},
+        content=b"x",
         headers={**operator.headers, "Content-Type": "application/zip"},
-    )  # fmt: skip
+    )
     assert bad_mode.status_code == 422 and "mode" in bad_mode.json()["errors"]
     missing = await client.get(
         f"{API}/districts/{setup.lea}/loads/00000000-0000-0000-0000-000000000000",
@@ -94,9 +104,10 @@ async def test_a_bad_upload_reports_its_errors_and_bad_requests_are_problems(
 
 async def test_loads_need_an_operator_token(client: httpx.AsyncClient, setup: Setup) -> None:
     response = await client.post(
-        f"{API}/districts/{setup.lea}/loads", content=b"x",
+        f"{API}/districts/{setup.lea}/loads",
+        content=b"x",
         headers={"Content-Type": "application/zip"},
-    )  # fmt: skip
+    )
     assert response.status_code == 401
 
 

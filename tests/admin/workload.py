@@ -8,15 +8,14 @@ import secrets
 import shutil
 import tempfile
 import zipfile
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from gateway.admin.uploads import wait_all
 from tenants.loading.template import write_template
-
 from tests.admin.conftest import API, Operator, Setup, remember_shared
 from tests.conftest import unique_lea
 from tests.secrets_seen import remember
@@ -139,10 +138,14 @@ async def do_everything(client: httpx.AsyncClient, operator: Operator, setup: Se
     shutil.rmtree(folder)
     work.load_id = (
         await work.call(
-            client, "district.load", "POST", f"/districts/{lea}/loads",
-            params={"mode": "merge"}, content=buffer.getvalue(),
+            client,
+            "district.load",
+            "POST",
+            f"/districts/{lea}/loads",
+            params={"mode": "merge"},
+            content=buffer.getvalue(),
             headers={"Content-Type": "application/zip"},
         )
-    )["load_id"]  # fmt: skip
+    )["load_id"]
     await wait_all()  # the load runs on after its 202; its audit row comes at the end
     return work

@@ -17,12 +17,14 @@ async def test_an_operator_loads_the_example_bundle_from_the_cli(
     lea = unique_lea()
     await gateway_cli("district", "add", "--lea", lea, "--name", "Example County Schools")
     folder = tmp_path / "example"
-    written = as_json(await gateway_cli("data", "template", "--dir", str(folder), "--example",
-                                        "--json"))  # fmt: skip
+    written = as_json(
+        await gateway_cli("data", "template", "--dir", str(folder), "--example", "--json")
+    )
     assert written["files"] == [t.file_name for t in TABLES]
 
-    dry = as_json(await gateway_cli("data", "load", "--district", lea, str(folder), "--dry-run",
-                                    "--json"))  # fmt: skip
+    dry = as_json(
+        await gateway_cli("data", "load", "--district", lea, str(folder), "--dry-run", "--json")
+    )
     assert dry["status"] == "validated" and dry["counts"]["rows"]["students"] == 3
 
     loaded = as_json(await gateway_cli("data", "load", "--district", lea, str(folder), "--json"))

@@ -64,9 +64,17 @@ def write_rows(path: Path, rows: list[dict[str, str]], header: list[str] | None 
 async def district_state(owner: asyncpg.Connection, district_id: int) -> dict[str, object]:
     """Every row of the district's data tables, as comparable values (the owner reads all)."""
     state: dict[str, object] = {}
-    for table in ("schools", "academic_sessions", "students", "course_records",
-                  "gpa_summaries", "test_scores", "transcript_holds", "unlisted_students",
-                  "district_refreshes"):  # fmt: skip
+    for table in (
+        "schools",
+        "academic_sessions",
+        "students",
+        "course_records",
+        "gpa_summaries",
+        "test_scores",
+        "transcript_holds",
+        "unlisted_students",
+        "district_refreshes",
+    ):
         rows = await owner.fetch(
             f"SELECT * FROM {table} WHERE district_id = $1 ORDER BY 1, 2, 3",  # noqa: S608
             district_id,

@@ -11,13 +11,12 @@ import asyncpg
 import pytest
 
 from tenants import District, StoreRegistry, tenant_transaction
-from tenants.loading import replace
+from tenants.loading import LoadRequest, load_district, replace
 from tenants.loading.columns import BY_NAME
 from tenants.loading.staging import staging
 from tenants.loading.template import example_rows
 from tests.conftest import PgDatabase
 from tests.loading.conftest import OPERATOR, district_state, read_rows, write_rows
-from tenants.loading import LoadRequest, load_district
 
 
 def second_version(bundle: Path, tmp_path: Path) -> Path:
@@ -37,14 +36,21 @@ def second_version(bundle: Path, tmp_path: Path) -> Path:
 
 async def course_count(stores: StoreRegistry, district: District) -> int:
     async with tenant_transaction(stores, district, readonly=True) as tx:
-        return int(await tx.fetchval(
-            "SELECT count(*) FROM course_records WHERE district_id = $1", district.id))  # fmt: skip
+        return int(
+            await tx.fetchval(
+                "SELECT count(*) FROM course_records WHERE district_id = $1", district.id
+            )
+        )
 
 
 async def test_a_load_whose_backend_is_killed_leaves_the_old_data_whole(
-    stores: StoreRegistry, district: District, bundle: Path, tmp_path: Path,
-    owner_conn: asyncpg.Connection, database: PgDatabase,
-) -> None:  # fmt: skip
+    stores: StoreRegistry,
+    district: District,
+    bundle: Path,
+    tmp_path: Path,
+    owner_conn: asyncpg.Connection,
+    database: PgDatabase,
+) -> None:
     assert (await load_district(stores, district, LoadRequest(bundle), OPERATOR)).ok
     before = await district_state(owner_conn, district.id)
     killed: list[int] = []
@@ -141,10 +147,12 @@ async def test_the_database_refuses_a_row_of_another_district_even_past_the_vali
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
             async with tenant_transaction(stores, district) as tx:
                 await replace.take_ingest_role(tx)
-                await replace.apply(tx, staged, load_id=OPERATOR_LOAD, source_sha256="0" * 64,
-                                    merge=True)  # fmt: skip
-    assert await owner_conn.fetchval(
-        "SELECT count(*) FROM schools WHERE district_id = $1", other) == 0  # fmt: skip
+                await replace.apply(
+                    tx, staged, load_id=OPERATOR_LOAD, source_sha256="0" * 64, merge=True
+                )
+    assert (
+        await owner_conn.fetchval("SELECT count(*) FROM schools WHERE district_id = $1", other) == 0
+    )
     assert BY_NAME["schools"].header[0] == "school_id"
 
 

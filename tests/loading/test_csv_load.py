@@ -96,26 +96,45 @@ async def test_a_dry_run_validates_and_writes_nothing(
     result = await load(stores, district, bundle, dry_run=True)
     assert result.status == "validated"
     assert result.counts["rows"]["course_records"] > 0
-    assert await owner_conn.fetchval(
-        "SELECT count(*) FROM students WHERE district_id = $1", district.id
-    ) == 0
+    assert (
+        await owner_conn.fetchval(
+            "SELECT count(*) FROM students WHERE district_id = $1", district.id
+        )
+        == 0
+    )
 
 
 async def test_a_student_dropped_from_a_snapshot_keeps_their_disclosures_and_is_not_current(
-    stores: StoreRegistry, district: District, bundle: Path, tmp_path: Path,
+    stores: StoreRegistry,
+    district: District,
+    bundle: Path,
+    tmp_path: Path,
     owner_conn: asyncpg.Connection,
-) -> None:  # fmt: skip
+) -> None:
     assert (await load(stores, district, bundle)).status == "succeeded"
     dropped = "9000000003"
     async with tenant_transaction(stores, district) as tx:
-        await record_disclosure(tx, DisclosureRow(
-            dropped, "disclosed", "api", None, "CFNC", "cfnc-client", "UNC", "admission",
-            "34 CFR 99.31(a)(2)", document_id="doc-1", document_sha256="0" * 64,
-        ))  # fmt: skip
+        await record_disclosure(
+            tx,
+            DisclosureRow(
+                dropped,
+                "disclosed",
+                "api",
+                None,
+                "CFNC",
+                "cfnc-client",
+                "UNC",
+                "admission",
+                "34 CFR 99.31(a)(2)",
+                document_id="doc-1",
+                document_sha256="0" * 64,
+            ),
+        )
     courses_before = await owner_conn.fetchval(
         "SELECT count(*) FROM course_records WHERE district_id = $1 AND student_id = $2",
-        district.id, dropped,
-    )  # fmt: skip
+        district.id,
+        dropped,
+    )
     second = tmp_path / "second"
     shutil.copytree(bundle, second)
     for name in ("students", "course_records", "test_scores", "gpa_summaries"):
@@ -128,14 +147,22 @@ async def test_a_student_dropped_from_a_snapshot_keeps_their_disclosures_and_is_
     async with tenant_transaction(stores, district, readonly=True) as tx:
         unlisted = await replace.unlisted_students(tx)
     assert [u["student_id"] for u in unlisted] == [dropped]
-    assert await owner_conn.fetchval(
-        "SELECT count(*) FROM disclosures WHERE district_id = $1 AND student_id = $2",
-        district.id, dropped,
-    ) == 1  # fmt: skip
-    assert await owner_conn.fetchval(
-        "SELECT count(*) FROM course_records WHERE district_id = $1 AND student_id = $2",
-        district.id, dropped,
-    ) == courses_before  # fmt: skip
+    assert (
+        await owner_conn.fetchval(
+            "SELECT count(*) FROM disclosures WHERE district_id = $1 AND student_id = $2",
+            district.id,
+            dropped,
+        )
+        == 1
+    )
+    assert (
+        await owner_conn.fetchval(
+            "SELECT count(*) FROM course_records WHERE district_id = $1 AND student_id = $2",
+            district.id,
+            dropped,
+        )
+        == courses_before
+    )
     # Listed again, the student is current again.
     assert (await load(stores, district, bundle)).status == "succeeded"
     async with tenant_transaction(stores, district, readonly=True) as tx:
@@ -143,16 +170,18 @@ async def test_a_student_dropped_from_a_snapshot_keeps_their_disclosures_and_is_
 
 
 async def test_merge_replaces_only_the_students_it_lists(
-    stores: StoreRegistry, district: District, bundle: Path, tmp_path: Path,
+    stores: StoreRegistry,
+    district: District,
+    bundle: Path,
+    tmp_path: Path,
     owner_conn: asyncpg.Connection,
-) -> None:  # fmt: skip
+) -> None:
     assert (await load(stores, district, bundle)).status == "succeeded"
     before = await district_state(owner_conn, district.id)
     delta = tmp_path / "delta"
     delta.mkdir()
     changed = "9000000002"
-    for name in ("students", "course_records", "gpa_summaries", "test_scores",
-                 "transcript_holds"):  # fmt: skip
+    for name in ("students", "course_records", "gpa_summaries", "test_scores", "transcript_holds"):
         all_rows = read_rows(bundle / f"{name}.csv")
         rows = [r for r in all_rows if r["student_id"] == changed]
         if name == "course_records":

@@ -91,8 +91,9 @@ CASES: list[tuple[Callable[[Path], Path], str, int | None, str | None, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("spoil", "file", "line", "column", "reason"), CASES,
-                         ids=[c[0].__name__ for c in CASES])  # fmt: skip
+@pytest.mark.parametrize(
+    ("spoil", "file", "line", "column", "reason"), CASES, ids=[c[0].__name__ for c in CASES]
+)
 async def test_a_bad_bundle_writes_nothing_and_names_file_line_and_reason(
     stores: StoreRegistry,
     district: District,
@@ -137,5 +138,9 @@ async def test_every_error_is_reported_up_to_the_limit_and_all_are_counted(
     assert result.problems.count == LIMIT + 200
     assert len(result.problems.problems) == LIMIT
     assert result.problems.problems[0] == Problem(
-        "course_records.csv", len(rows) + 2, "grade", "Q", "not a grade (A, B+, C-, F, 93, P, W or IP)"
+        "course_records.csv",
+        len(rows) + 2,
+        "grade",
+        "Q",
+        "not a grade (A, B+, C-, F, 93, P, W or IP)",
     )

@@ -41,9 +41,12 @@ def first(course: etree._Element, tag: str) -> str:
 
 
 async def test_the_shared_sample_imports_and_renders_back_valid_with_the_same_record(
-    stores: StoreRegistry, district: District, sample: Path, pesc_dir: Path,
+    stores: StoreRegistry,
+    district: District,
+    sample: Path,
+    pesc_dir: Path,
     owner_conn: asyncpg.Connection,
-) -> None:  # fmt: skip
+) -> None:
     result = await load(stores, district, sample)
     assert result.status == "succeeded", [str(p) for p in result.problems.problems]
     assert result.format == "pesc"
@@ -70,10 +73,14 @@ async def test_the_shared_sample_imports_and_renders_back_valid_with_the_same_re
 
     def summary(courses: list[etree._Element]) -> list[tuple[str, str, Decimal, Decimal]]:
         return sorted(
-            (first(c, "CourseNumber"), first(c, "CourseAcademicGrade"),
-             Decimal(first(c, "CourseCreditValue")), Decimal(first(c, "CourseCreditEarned")))
+            (
+                first(c, "CourseNumber"),
+                first(c, "CourseAcademicGrade"),
+                Decimal(first(c, "CourseCreditValue")),
+                Decimal(first(c, "CourseCreditEarned")),
+            )
             for c in courses
-        )  # fmt: skip
+        )
 
     assert summary(out_courses) == summary(source_courses)
     total = sum(Decimal(first(c, "CourseCreditEarned")) for c in source_courses)
@@ -97,8 +104,9 @@ async def test_a_folder_or_zip_of_documents_loads_and_a_bad_one_names_its_xpath(
     folder = tmp_path / "docs"
     folder.mkdir()
     shutil.copy(sample, folder / "a.xml")
-    (folder / "b.xml").write_bytes(second.replace('encoding="UTF-16"', 'encoding="UTF-8"')
-                                   .encode("utf-8"))  # fmt: skip
+    (folder / "b.xml").write_bytes(
+        second.replace('encoding="UTF-16"', 'encoding="UTF-8"').encode("utf-8")
+    )
     archive = tmp_path / "docs.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         for file in sorted(folder.iterdir()):
@@ -108,8 +116,9 @@ async def test_a_folder_or_zip_of_documents_loads_and_a_bad_one_names_its_xpath(
     assert result.counts["students_listed"] == 2
 
     bad = second.replace("<BirthDate>1987-07-20</BirthDate>", "<BirthDate>1987-13-40</BirthDate>")
-    (folder / "b.xml").write_bytes(bad.replace('encoding="UTF-16"', 'encoding="UTF-8"')
-                                   .encode("utf-8"))  # fmt: skip
+    (folder / "b.xml").write_bytes(
+        bad.replace('encoding="UTF-16"', 'encoding="UTF-8"').encode("utf-8")
+    )
     rejected = await load(stores, district, folder, format="pesc")
     assert rejected.status == "rejected"
     problem = rejected.problems.problems[0]

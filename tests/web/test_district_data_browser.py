@@ -33,8 +33,14 @@ async def test_an_operator_uploads_a_bundle_and_sees_the_load_finish_and_the_ref
     page: Page, control: asyncpg.Connection, owner_conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
     email = f"ops-{unique_lea().lower()}@dpi.example.gov"
-    await users.add(control, email=email, role="operator", lea_code=None, password=PASSWORD,
-                    actor=CONSUMER_ACTOR)  # fmt: skip
+    await users.add(
+        control,
+        email=email,
+        role="operator",
+        lea_code=None,
+        password=PASSWORD,
+        actor=CONSUMER_ACTOR,
+    )
     district = await add_district(owner_conn, unique_lea())
     write_template(tmp_path / "bundle", example=True)
     archive = tmp_path / "example-bundle.zip"
@@ -53,14 +59,18 @@ async def test_an_operator_uploads_a_bundle_and_sees_the_load_finish_and_the_ref
     await page.get_by_role("button", name="Upload and load").click()
 
     # The load's page reloads itself while the load runs.
-    await expect(page).to_have_url(re.compile(rf"/admin/districts/{district.lea_code}/data/[0-9a-f-]{{36}}$"))
+    await expect(page).to_have_url(
+        re.compile(rf"/admin/districts/{district.lea_code}/data/[0-9a-f-]{{36}}$")
+    )
     await expect(page.locator("[data-load-status]")).to_have_text("succeeded", timeout=60_000)
     await expect(page.get_by_role("table", name="Rows")).to_contain_text("course_records")
     await screenshot(page, "admin-district-load")
 
     await page.get_by_role("link", name=re.compile("District data of")).click()
     await expect(page.locator("[data-students]")).to_have_text("3")
-    await expect(page.get_by_role("table", name="Latest loads")).to_contain_text("example-bundle.zip")
+    await expect(page.get_by_role("table", name="Latest loads")).to_contain_text(
+        "example-bundle.zip"
+    )
 
     await page.goto(f"/districts/{district.lea_code}/setup")
     banner = page.locator("[data-district-data]")

@@ -27,9 +27,11 @@ def bundle_zip(folder: Path) -> bytes:
 
 
 async def test_upload_on_the_console_loads_and_the_pages_show_it(
-    client: httpx.AsyncClient, control: asyncpg.Connection, owner_conn: asyncpg.Connection,
+    client: httpx.AsyncClient,
+    control: asyncpg.Connection,
+    owner_conn: asyncpg.Connection,
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     console = await sign_in_operator(client, control)
     district = await add_district(owner_conn, unique_lea())
     base = f"/admin/districts/{district.lea_code}/data"
@@ -54,28 +56,35 @@ async def test_upload_on_the_console_loads_and_the_pages_show_it(
 
     setup = await console.get(f"/districts/{district.lea_code}/setup")
     assert setup.status_code == 200
-    assert re.search(r"Records last refreshed <strong data-refreshed-at>\d{4}-\d\d-\d\d \d\d:\d\d "
-                     r"UTC</strong> · <span data-students>3</span> students", setup.text)  # fmt: skip
+    assert re.search(
+        r"Records last refreshed <strong data-refreshed-at>\d{4}-\d\d-\d\d \d\d:\d\d "
+        r"UTC</strong> · <span data-students>3</span> students",
+        setup.text,
+    )
 
 
 async def test_a_bad_upload_shows_its_errors_and_a_foreign_file_is_refused(
-    client: httpx.AsyncClient, control: asyncpg.Connection, owner_conn: asyncpg.Connection,
+    client: httpx.AsyncClient,
+    control: asyncpg.Connection,
+    owner_conn: asyncpg.Connection,
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     console = await sign_in_operator(client, control)
     district = await add_district(owner_conn, unique_lea())
     base = f"/admin/districts/{district.lea_code}/data"
     posted = await client.post(
-        base, data={"csrf_token": console.token, "mode": "snapshot"},
+        base,
+        data={"csrf_token": console.token, "mode": "snapshot"},
         files={"file": ("broken.zip", b"PK\x03\x04 truncated", "application/zip")},
-    )  # fmt: skip
+    )
     await wait_all()
     shown = await console.get(posted.headers["location"])
     assert "rejected" in shown.text and "not a complete zip archive" in shown.text
     refused = await client.post(
-        base, data={"csrf_token": console.token, "mode": "snapshot"},
+        base,
+        data={"csrf_token": console.token, "mode": "snapshot"},
         files={"file": ("notes.txt", b"hello", "text/plain")},
-    )  # fmt: skip
+    )
     assert refused.status_code == 400
     no_csrf = await client.post(
         base, data={"mode": "snapshot"}, files={"file": ("a.zip", b"PK", "application/zip")}
