@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 
 from tenants import District, StoreRegistry, tenant_transaction
 from tenants.loading import replace
-from tenants.queries import DisclosureRow, record_disclosure
+from tenants.queries.disclosures import DisclosureRow, record_disclosure
 from tests.factories import access_token, add_consumer, issue
 from tests.loading.conftest import district_state, load, read_rows, write_rows
 

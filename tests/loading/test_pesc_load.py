@@ -16,7 +16,7 @@ from gateway.pesc import validate
 from gateway.pesc.hs_transcript import render_transcript
 from gateway.pesc.party import Party
 from tenants import District, StoreRegistry, tenant_transaction
-from tenants.queries import student_record
+from tenants.queries.transcripts import student_record
 from tests.loading.conftest import load
 
 SAMPLE = "SampleHighSchoolTranscript_v1.3.0.utf16.xml"

@@ -22,9 +22,10 @@ from gateway.admin.uploads import UPLOAD_LIMIT, begin, save_upload
 from gateway.control import district_loads
 from gateway.errors import BadRequest, NotFound
 from gateway.request_context import services
-from gateway.web.admin_request import actor_for, control_db, segment
-from gateway.web.auth import operator
-from gateway.web.pages import field, form, page, redirect, render
+from gateway.web.auth import SessionUser
+from gateway.web.console.endpoint import console_page
+from gateway.web.console.request import actor_for, control_db, segment
+from gateway.web.pages import field, form, redirect, render
 from tenants.directory import District
 from tenants.loading import LoadRequest
 from tenants.loading.replace import data_status, unlisted_students
@@ -48,8 +49,7 @@ async def _district(request: Request) -> District:
     return district
 
 
-async def data_page(request: Request) -> Response:
-    operator(request)
+async def data_page(request: Request, user: SessionUser) -> Response:
     district = await _district(request)
     async with tenant_transaction(services(request).stores, district, readonly=True) as tx:
         status = await data_status(tx)
@@ -91,8 +91,7 @@ async def _saved(data: FormData) -> tuple[Path, str, str]:
     return await save_upload(_chunks(file), suffix), name, mode
 
 
-async def upload(request: Request) -> Response:
-    user = operator(request)
+async def upload(request: Request, user: SessionUser) -> Response:
     district = await _district(request)
     data = await form(request, files=1)
     try:
@@ -112,8 +111,7 @@ async def upload(request: Request) -> Response:
     return redirect(f"{data_url(district.lea_code)}/{load_id}")
 
 
-async def load_page(request: Request) -> Response:
-    operator(request)
+async def load_page(request: Request, user: SessionUser) -> Response:
     district = await _district(request)
     try:
         load_id = UUID(request.path_params["load_id"])
@@ -134,7 +132,7 @@ async def load_page(request: Request) -> Response:
 
 def routes() -> list[Route]:
     return [
-        page("/admin/districts/{lea}/data", data_page),
-        page("/admin/districts/{lea}/data", upload, ["POST"], max_body_size=UPLOAD_LIMIT),
-        page("/admin/districts/{lea}/data/{load_id}", load_page),
+        console_page("/admin/districts/{lea}/data", data_page),
+        console_page("/admin/districts/{lea}/data", upload, ["POST"], max_body_size=UPLOAD_LIMIT),
+        console_page("/admin/districts/{lea}/data/{load_id}", load_page),
     ]
