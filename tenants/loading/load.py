@@ -12,6 +12,7 @@ finish (control: outcome, counts, first errors; audit event `district.load`)
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -211,7 +212,11 @@ async def _run(
                 known_schools=schools,
                 known_sessions=sessions,
             )
-            _validate(source, result.format, validator, request.merge, progress)
+            # In a thread: validating a large export takes seconds of CPU, which must not
+            # stall the event loop of a server answering transcript requests meanwhile.
+            await asyncio.to_thread(
+                _validate, source, result.format, validator, request.merge, progress
+            )
             result.counts = {"rows": dict(staged.counts), "students_listed": staged.students}
             if problems:
                 result.status = "rejected"

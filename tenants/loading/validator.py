@@ -86,18 +86,18 @@ class Validator:
             )
         canonical: dict[str, str | None] = {}
         for column in table.columns:
-            raw = values.get(column.name)
-            text = raw.strip() if raw is not None else ""
+            name = column.name
+            text = values.get(name, "").strip()
             if not text:
                 if column.required:
-                    self._problem(where, column.name, None, "required value is empty")
-                canonical[column.name] = None
+                    self._problem(where, name, None, "required value is empty")
+                canonical[name] = None
                 continue
             try:
-                canonical[column.name] = column.parse(text)
+                canonical[name] = column.parse(text)
             except ValueError as exc:
-                self._problem(where, column.name, text, str(exc))
-                canonical[column.name] = None
+                self._problem(where, name, text, str(exc))
+                canonical[name] = None
         if self.problems.count == before:
             self._relations(table, canonical, where)
         if self.problems.count != before:
