@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 from tenants.loading.columns import TABLES
@@ -33,6 +34,41 @@ async def test_an_operator_loads_the_example_bundle_from_the_cli(
 
     again = await gateway_cli("data", "load", "--district", lea, str(folder))
     assert "unchanged" in again.stdout and "same source" in again.stdout
+
+
+async def test_a_nightly_merge_and_pesc_transcripts_load_from_the_cli(
+    gateway_cli: Invoke, tmp_path: Path, samples: Path
+) -> None:
+    lea = unique_lea()
+    await gateway_cli("district", "add", "--lea", lea, "--name", "Merge County Schools")
+    folder = tmp_path / "nightly"
+    await gateway_cli("data", "template", "--dir", str(folder), "--example")
+    merged = as_json(
+        await gateway_cli(
+            "data", "load", "--district", lea, str(folder), "--mode", "merge", "--json"
+        )
+    )
+    assert merged["status"] == "succeeded" and merged["counts"]["students_listed"] == 3
+    archive = tmp_path / "transcripts.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(samples / "SampleHighSchoolTranscript_v1.3.0.utf16.xml", "john-student.xml")
+    pesc = as_json(
+        await gateway_cli(
+            "data",
+            "load",
+            "--district",
+            lea,
+            str(archive),
+            "--format",
+            "pesc",
+            "--mode",
+            "merge",
+            "--json",
+        )
+    )
+    assert pesc["status"] == "succeeded", pesc["errors"][:3]
+    assert pesc["format"] == "pesc" and pesc["counts"]["rows"]["course_records"] == 51
+    assert pesc["counts"]["students_current"] == 4
 
 
 async def test_a_rejected_load_exits_1_and_lists_the_errors(
