@@ -17,6 +17,8 @@ from gateway.pesc.hs_transcript import render_transcript
 from gateway.pesc.party import Party
 from tenants import District, StoreRegistry, tenant_transaction
 from tenants.queries.transcripts import student_record
+from tests.conftest import unique_lea
+from tests.factories import add_district
 from tests.loading.conftest import load
 
 SAMPLE = "SampleHighSchoolTranscript_v1.3.0.utf16.xml"
@@ -141,3 +143,38 @@ async def test_a_hostile_document_is_refused_without_being_expanded(
     result = await load(stores, district, bomb)
     assert result.status == "rejected"
     assert "DOCTYPE" in result.problems.problems[0].reason
+
+
+async def test_a_transcript_the_gateway_renders_in_1_5_0_loads_back_the_same(
+    stores: StoreRegistry, district: District, bundle: Path, tmp_path: Path,
+    owner_conn: asyncpg.Connection,
+) -> None:  # fmt: skip
+    assert (await load(stores, district, bundle)).status == "succeeded"
+    async with tenant_transaction(stores, district, readonly=True) as tx:
+        record = await student_record(tx, "9000000001")
+    assert record is not None
+    document = render_transcript(
+        record, version="1.5.0", document_id="ROUND-TRIP-1", created_at=datetime.now(UTC),
+        destination=Party(name="Test University"),
+    )  # fmt: skip
+    (tmp_path / "graduate.xml").write_bytes(document)
+    other = await add_district(owner_conn, unique_lea())
+    result = await load(stores, other, tmp_path / "graduate.xml")
+    assert result.status == "succeeded", [str(p) for p in result.problems.problems]
+    async with tenant_transaction(stores, other, readonly=True) as tx:
+        again = await student_record(tx, "9000000001")
+    assert again is not None
+    assert again.student.last_name == record.student.last_name
+    assert again.student.graduation_date == record.student.graduation_date
+    assert again.gpa is not None and record.gpa is not None
+    assert again.gpa.gpa_weighted == record.gpa.gpa_weighted
+    assert again.gpa.class_rank == record.gpa.class_rank
+
+    def courses(r: object) -> list[tuple[str, str, str, Decimal, Decimal]]:
+        return sorted(
+            (c.course_code, c.grade, c.level, c.credits_attempted, c.credits_earned)
+            for s in r.sessions
+            for c in s.courses  # type: ignore[attr-defined]
+        )
+
+    assert courses(again) == courses(record)
