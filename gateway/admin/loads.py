@@ -17,11 +17,11 @@ from gateway.admin import docs
 from gateway.admin.endpoint import PREFIX, Call, operator_route
 from gateway.admin.output import AdminJSON
 from gateway.admin.schemas import Field, Spec, integer, string
-from gateway.admin.uploads import SUFFIXES, UPLOAD_LIMIT, begin, save_upload, suffix_for
 from gateway.control import district_loads
 from gateway.errors import NotFound
 from tenants.directory import District
 from tenants.loading import LoadRequest
+from tenants.loading.uploads import SUFFIXES, UPLOAD_LIMIT, begin, save_upload, suffix_for
 
 QUERY: Spec = {
     "format": Field(

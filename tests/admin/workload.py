@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from gateway.admin.uploads import wait_all
 from tenants.loading.template import write_template
+from tenants.loading.uploads import wait_all
 from tests.admin.conftest import API, Operator, Setup, remember_shared
 from tests.conftest import unique_lea
 from tests.secrets_seen import remember

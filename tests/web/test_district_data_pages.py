@@ -10,8 +10,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from gateway.admin.uploads import wait_all
 from tenants.loading.template import write_template
+from tenants.loading.uploads import wait_all
 from tests.conftest import unique_lea
 from tests.factories import add_district
 from tests.web.test_admin_pages import sign_in_operator

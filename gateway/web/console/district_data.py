@@ -3,7 +3,7 @@ new load (a CSV bundle as a zip, or PESC transcripts), the latest loads with the
 counts, and each load's errors.
 
 The upload is a multipart form (CSRF-checked like every form), bounded at the route; the file
-is copied to a temporary file and loaded in the background (`gateway.admin.uploads`), and the
+is copied to a temporary file and loaded in the background (`tenants.loading.uploads`), and the
 browser is sent to the load's page, which reloads itself until the load has finished.
 """
 
@@ -18,7 +18,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.admin.uploads import UPLOAD_LIMIT, begin, save_upload
 from gateway.control import district_loads
 from gateway.errors import BadRequest, NotFound
 from gateway.request_context import services
@@ -29,6 +28,7 @@ from gateway.web.pages import field, form, redirect, render
 from tenants.directory import District
 from tenants.loading import LoadRequest
 from tenants.loading.replace import data_status, unlisted_students
+from tenants.loading.uploads import UPLOAD_LIMIT, begin, save_upload
 from tenants.transaction import tenant_transaction
 
 MODES = [

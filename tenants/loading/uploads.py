@@ -27,7 +27,7 @@ from tenants.directory import District
 from tenants.loading import LoadRequest, load_district, start_load
 from tenants.stores import StoreRegistry
 
-log = structlog.stdlib.get_logger("gateway.uploads")
+log = structlog.stdlib.get_logger("gateway.loads")
 
 UPLOAD_LIMIT: Final = 1024**3  # 1 GiB: a large district's zipped bundle is tens of MiB
 SUFFIXES: Final = {
