@@ -27,6 +27,7 @@ from gateway.web.console.request import actor_for, control_db, segment
 from gateway.web.pages import field, form, redirect, render
 from tenants.directory import District
 from tenants.loading import LoadRequest
+from tenants.loading.columns import TABLES
 from tenants.loading.replace import data_status, unlisted_students
 from tenants.loading.uploads import UPLOAD_LIMIT, begin, save_upload
 from tenants.transaction import tenant_transaction
@@ -126,6 +127,7 @@ async def load_page(request: Request, user: SessionUser) -> Response:
         "admin/district_load.html",
         district=district,
         load=load,
+        tables=[t.name for t in TABLES],  # in the bundle's order, not the JSON's
         base=data_url(district.lea_code),
     )
 
