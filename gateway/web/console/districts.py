@@ -13,7 +13,16 @@ from gateway.control import credentials, districts, vendors
 from gateway.errors import BadRequest, Conflict, ValidationFailed
 from gateway.web.auth import SessionUser
 from gateway.web.console.endpoint import console_page
-from gateway.web.console.request import actor_for, control_db, done, notice, segment, values
+from gateway.web.console.request import (
+    Refused,
+    actor_for,
+    control_db,
+    done,
+    form_state,
+    notice,
+    segment,
+    values,
+)
 from gateway.web.pages import field, form, redirect, render
 
 KINDS = [("lea", "LEA (school district)"), ("charter", "Charter school")]
@@ -32,25 +41,18 @@ async def district_list(request: Request, user: SessionUser) -> Response:
     return await _list_page(request)
 
 
-async def _list_page(
-    request: Request,
-    errors: dict[str, str] | None = None,
-    entered: dict[str, str] | None = None,
-    status: int = 200,
-) -> Response:
+async def _list_page(request: Request, refused: Refused | None = None) -> Response:
     search = request.query_params.get("q", "").strip()[:100]
     async with control_db(request) as conn:
         rows = await districts.list_all(conn, search)
     return render(
         request,
         "admin/districts.html",
-        status=status,
+        **form_state(refused, {"kind": "lea"}),
         districts=rows,
         q=search,
         kinds=KINDS,
         labels=LABELS,
-        errors=errors or {},
-        values=entered or {"kind": "lea"},
         notice=notice(request),
     )
 
@@ -65,10 +67,10 @@ async def district_add(request: Request, user: SessionUser) -> Response:
                 conn, entered["lea"], entered["name"], entered["kind"], actor_for(request, user)
             )
     except ValidationFailed as exc:
-        return await _list_page(request, exc.errors, entered, 422)
+        return await _list_page(request, Refused(exc.errors, entered))
     except Conflict:
         taken = {"lea": "A district with this LEA code already exists"}
-        return await _list_page(request, taken, entered, 409)
+        return await _list_page(request, Refused(taken, entered, 409))
     return done(district_url(row["lea_code"]), "district-added")
 
 
