@@ -10,15 +10,8 @@ from gateway.control import consumers
 from gateway.errors import Conflict, ValidationFailed
 from gateway.web.auth import SessionUser
 from gateway.web.console.endpoint import console_page
-from gateway.web.console.request import (
-    Refused,
-    actor_for,
-    control_db,
-    done,
-    form_state,
-    notice,
-    values,
-)
+from gateway.web.console.forms import Refused, form_state
+from gateway.web.console.request import actor_for, control_db, done, notice, values
 from gateway.web.pages import form, render
 
 LABELS = {"name": "Name", "description": "Description"}

@@ -13,16 +13,8 @@ from gateway.control import credentials, districts, vendors
 from gateway.errors import BadRequest, Conflict, ValidationFailed
 from gateway.web.auth import SessionUser
 from gateway.web.console.endpoint import console_page
-from gateway.web.console.request import (
-    Refused,
-    actor_for,
-    control_db,
-    done,
-    form_state,
-    notice,
-    segment,
-    values,
-)
+from gateway.web.console.forms import Refused, form_state
+from gateway.web.console.request import actor_for, control_db, done, notice, segment, values
 from gateway.web.pages import field, form, redirect, render
 
 KINDS = [("lea", "LEA (school district)"), ("charter", "Charter school")]

@@ -20,7 +20,8 @@ from gateway.errors import Conflict, NotFound, ValidationFailed
 from gateway.web.auth import SessionUser
 from gateway.web.console.districts import district_url
 from gateway.web.console.endpoint import console_page
-from gateway.web.console.request import Refused, actor_for, control_db, done, form_state, values
+from gateway.web.console.forms import Refused, form_state
+from gateway.web.console.request import actor_for, control_db, done, values
 from gateway.web.console.share import share_page
 from gateway.web.pages import form, render
 

@@ -13,15 +13,8 @@ from gateway.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from gateway.request_context import services
 from gateway.web.auth import SessionUser
 from gateway.web.console.endpoint import console_page
-from gateway.web.console.request import (
-    Refused,
-    actor_for,
-    control_db,
-    done,
-    form_state,
-    notice,
-    values,
-)
+from gateway.web.console.forms import Refused, form_state
+from gateway.web.console.request import actor_for, control_db, done, notice, values
 from gateway.web.pages import field, form, render
 
 ROLES = [("district", "District staff (read-only, one district)"), ("operator", "State operator")]
