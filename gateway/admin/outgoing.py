@@ -79,7 +79,12 @@ def _spec(*, updating: bool) -> dict[str, Field]:
             example="https://upload.vendor.example",
         ),
         "upload_port": integer(1, 65535, required=True, example=443),
-        "upload_path": string(500, required=True, example="/api/v1/transcripts"),
+        "upload_path": string(
+            500,
+            required=True,
+            description="As the vendor gives it; a missing leading / is added.",
+            example="send-library-api/v1/pesc/highschool/transcript/1/3/0",
+        ),
         "consumer_key": string(500, required=True, example="gateway-nc"),
         "consumer_secret": _secret(updating, secret_note),
         "username": string(100, required=True, example="ncdpi-920"),
@@ -230,7 +235,7 @@ _TAKEN = docs.conflict(
 _INVALID = docs.invalid(
     {
         "auth_server": "A URL with scheme and host, e.g. https://auth.vendor.example",
-        "upload_port": "An integer from 1 to 65535",
+        "upload_path": "A path, e.g. /v1/transcripts or send-library-api/v1/pesc/highschool/transcript/1/3/0",
         "password": "Required",
     }
 )

@@ -68,11 +68,18 @@ def vendor() -> None:
 @vendor.command("add")
 @click.option("--district", "lea", required=True, help="LEA code of the district.")
 @click.option("--name", required=True, help="A name operators recognise, e.g. Parchment.")
-@click.option("--auth-server", required=True, help="https://auth.vendor.example")
-@click.option("--auth-path", required=True, help="/oauth/token")
-@click.option("--upload-server", required=True, help="https://upload.vendor.example")
-@click.option("--upload-port", type=click.IntRange(1, 65535), default=443, show_default=True)
-@click.option("--upload-path", required=True, help="/api/transcripts")
+@click.option("--auth-server", required=True, help=f"e.g. {repo.EXAMPLES['auth_server']}")
+@click.option("--auth-path", required=True, help=f"e.g. {repo.EXAMPLES['auth_path']}")
+@click.option("--upload-server", required=True, help=f"e.g. {repo.EXAMPLES['upload_server']}")
+@click.option(
+    "--upload-port",
+    help="1 to 65535 (default: 443 for https, 80 for http, or the port in --upload-server).",
+)
+@click.option(
+    "--upload-path",
+    required=True,
+    help=f"As the vendor gives it, with or without the leading /, e.g. {repo.EXAMPLES['upload_path']}",
+)
 @click.option("--consumer-key", required=True, help="The consumer (client) key.")
 @click.option("--username", required=True, help="The vendor account's user name.")
 @click.option(
@@ -85,7 +92,8 @@ def vendor() -> None:
 @click.option(
     "--allow-http",
     is_flag=True,
-    help="Accept http:// for a vendor's test server elsewhere (refused in production).",
+    hidden=True,  # kept for old scripts: http is accepted outside production without it
+    help="Accepted for compatibility; http:// is accepted outside production.",
 )
 @json_option
 @click.pass_context
@@ -96,7 +104,7 @@ def add(
     auth_server: str,
     auth_path: str,
     upload_server: str,
-    upload_port: int,
+    upload_port: str | None,
     upload_path: str,
     consumer_key: str,
     username: str,
@@ -120,7 +128,7 @@ def add(
         auth_server=auth_server,
         auth_path=auth_path,
         upload_server=upload_server,
-        upload_port=upload_port,
+        upload_port=upload_port or "",
         upload_path=upload_path,
         consumer_key=consumer_key,
         consumer_secret=secret,
@@ -133,8 +141,10 @@ def add(
     async def go(conn: asyncpg.Connection, settings: Settings) -> dict[str, Any]:
         if allow_http and settings.env == "production":
             raise click.UsageError("--allow-http is refused with GATEWAY_ENV=production")
+        # The same rule as the console and the admin API: plain http outside production only.
+        insecure = settings.env != "production"
         return await repo.add(
-            conn, settings.master_keys, lea, data, cli_actor(), allow_insecure=allow_http
+            conn, settings.master_keys, lea, data, cli_actor(), allow_insecure=insecure
         )
 
     created = _shown(on_control(ctx, go))

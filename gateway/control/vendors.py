@@ -68,21 +68,69 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _check_server(value: str, allow_insecure: bool) -> str | None:
+# One example per field, in the messages and the console's hints, so that a refused value is
+# answered with what that field looks like (not another field's example).
+EXAMPLES: dict[str, str] = {
+    "auth_server": "https://auth.vendor.example",
+    "auth_path": "/oauth/token",
+    "upload_server": "https://upload.vendor.example",
+    "upload_port": "443 for https, 80 for http",
+    "upload_path": "/v1/transcripts or send-library-api/v1/pesc/highschool/transcript/1/3/0",
+}
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def _check_server(field: str, value: str, allow_insecure: bool) -> str | None:
+    example = EXAMPLES[field]
     parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return f"The port is not a number; a URL with scheme and host, e.g. {example}"
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        return "A URL with scheme and host, e.g. https://auth.vendor.example"
+        return f"A URL with scheme and host, e.g. {example}"
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        return "Only scheme and host here; the path goes in its own field"
+        other = "Auth Path" if field == "auth_server" else "Upload Path"
+        return f"Only scheme and host here, e.g. {example}; the path goes in {other}"
     if parts.username or parts.password:
-        return "No credentials in the URL"
+        return f"No user name or password in the URL, e.g. {example}"
     if parts.scheme == "http" and not (allow_insecure or _loopback(parts.hostname)):
-        return "Use https (http only for a server on this machine)"
+        return (
+            f"Use https in production, e.g. {example}: plain http would send students' "
+            "records and the vendor's token unencrypted"
+        )
     return None
 
 
+def normalise_path(value: str) -> str:
+    """A vendor's path as its documentation gives it, with or without the leading slash:
+    `send-library-api/v1/...` is the path `/send-library-api/v1/...` (RFC 3986 §3.3)."""
+    value = value.strip()
+    return value if value.startswith("/") else "/" + value
+
+
+def _upload_port(data: ConnectionInput, clean: dict[str, Any], errors: dict[str, str]) -> None:
+    """Upload Port as typed; left blank, the port written in Upload Server
+    (`http://vendor.example:8080`), else the scheme's own (80 for http, 443 for https)."""
+    raw = str(data.upload_port).strip()
+    if not raw and "upload_server" not in errors:
+        parts = urlsplit(clean["upload_server"])
+        raw = str(parts.port or _DEFAULT_PORTS[parts.scheme])
+    try:
+        port = int(raw)
+        if not 1 <= port <= 65535:
+            raise ValueError
+        clean["upload_port"] = port
+    except ValueError:
+        errors["upload_port"] = f"A port number from 1 to 65535, e.g. {EXAMPLES['upload_port']}"
+
+
 def validate(data: ConnectionInput, *, updating: bool, allow_insecure: bool) -> dict[str, Any]:
-    """Normalised fields, or ValidationFailed naming every problem at once."""
+    """Normalised fields, or ValidationFailed naming every problem at once.
+
+    Values are taken as a vendor's documentation writes them: a path without its leading
+    slash gets one; a server's trailing slash is dropped; a blank port follows the server.
+    """
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
     for field, limit in (("name", 200), ("consumer_key", 500), ("username", 100)):
@@ -94,7 +142,7 @@ def validate(data: ConnectionInput, *, updating: bool, allow_insecure: bool) -> 
         clean[field] = value
     for field in ("auth_server", "upload_server"):
         value = str(getattr(data, field)).strip().rstrip("/")
-        problem = _check_server(value, allow_insecure) if value else "Required"
+        problem = _check_server(field, value, allow_insecure) if value else "Required"
         if problem:
             errors[field] = problem
         clean[field] = value
@@ -102,16 +150,12 @@ def validate(data: ConnectionInput, *, updating: bool, allow_insecure: bool) -> 
         value = str(getattr(data, field)).strip()
         if not value:
             errors[field] = "Required"
-        elif not _PATH.match(value) or len(value) > 500:
-            errors[field] = "A path starting with /, e.g. /oauth/token"
+        else:
+            value = normalise_path(value)
+            if not _PATH.match(value) or len(value) > 500:
+                errors[field] = f"A path, e.g. {EXAMPLES[field]}"
         clean[field] = value
-    try:
-        port = int(str(data.upload_port).strip())
-        if not 1 <= port <= 65535:
-            raise ValueError
-        clean["upload_port"] = port
-    except ValueError:
-        errors["upload_port"] = "A port number from 1 to 65535"
+    _upload_port(data, clean, errors)
     for field in ("consumer_secret", "password"):
         value = str(getattr(data, field))
         if not value and not updating:

@@ -47,15 +47,21 @@ class Field:
         return self.type == "password"
 
 
+_EG = vendors.EXAMPLES
 FIELDS = (
     Field("name", "Name", hint="For example: Parchment", maxlength=200),
-    Field("auth_server", "Auth Server", "url", "Scheme and host, e.g. https://auth.vendor.example"),
-    Field("auth_path", "Auth Path", hint="Starts with /, e.g. /oauth/token", maxlength=500),
+    Field("auth_server", "Auth Server", "url", f"Scheme and host, e.g. {_EG['auth_server']}"),
+    Field("auth_path", "Auth Path", hint=f"e.g. {_EG['auth_path']}", maxlength=500),
     Field(
-        "upload_server", "Upload Server", "url", "Scheme and host, e.g. https://up.vendor.example"
+        "upload_server", "Upload Server", "url", f"Scheme and host, e.g. {_EG['upload_server']}"
     ),
-    Field("upload_port", "Upload Port", hint="1 to 65535 (443 for https)", inputmode="numeric"),
-    Field("upload_path", "Upload Path", hint="Starts with /, e.g. /api/transcripts", maxlength=500),
+    Field("upload_port", "Upload Port", hint=f"1 to 65535: {_EG['upload_port']}", inputmode="numeric"),
+    Field(
+        "upload_path",
+        "Upload Path",
+        hint=f"As the vendor gives it, e.g. {_EG['upload_path']}",
+        maxlength=500,
+    ),
     Field("consumer_key", "Consumer Key", maxlength=500),
     Field("consumer_secret", "Consumer Secret", "password"),
     Field("username", "User Name", hint="At most 100 characters"),

@@ -138,7 +138,7 @@ async def test_invalid_connections_are_422_with_every_field_named(
     meaning = connection(
         auth_server="auth.vendor.example",
         upload_server="https://upload.vendor.example/with/path",
-        auth_path="token",
+        auth_path="/oauth token",
         upload_port=0,
         username="u" * 101,
     )
