@@ -40,9 +40,7 @@ def test_an_environment_with_another_checkout_is_installed_into_saying_so(tmp_pa
     (other / "gateway" / "__init__.py").write_text("")
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
-    purelib = Path(
-        sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)})
-    )
+    purelib = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
     (purelib / "other.pth").write_text(f"{other}\n")
     env = fake_gateway_on_path(tmp_path)
     env["VIRTUAL_ENV"] = str(venv)
