@@ -18,7 +18,16 @@ from gateway.outgoing.probe import ProbeResult, check_connection
 from gateway.settings import Settings
 
 # The table for people; --json has every field.
-LIST_COLUMNS = ["connection_id", "lea_code", "name", "upload_url", "last_test_at", "last_test_ok"]
+LIST_COLUMNS = [
+    "connection_id",
+    "lea_code",
+    "name",
+    "status",
+    "upload_url",
+    "last_test_at",
+    "last_test_ok",
+    "batches",
+]
 SHOWN = [
     "connection_id",
     "lea_code",
@@ -34,6 +43,10 @@ SHOWN = [
     "last_test_ok",
     "last_test_message",
     "created_at",
+    "status",
+    "retired_at",
+    "batches",
+    "batch_refusal",
 ]
 
 
@@ -169,9 +182,36 @@ def list_command(ctx: click.Context, lea: str | None, as_json: bool) -> None:
 @json_option
 @click.pass_context
 def remove(ctx: click.Context, connection_id: UUID, as_json: bool) -> None:
-    """Remove a connection (refused once batches were released through it)."""
+    """Delete a connection that no batch used (one that batches used: `vendor retire`)."""
     removed = on_control(ctx, lambda conn, _s: repo.remove(conn, connection_id, cli_actor()))
     emit(_shown(removed), as_json=as_json)
+
+
+@vendor.command("retire")
+@click.argument("connection_id", type=click.UUID)
+@json_option
+@click.pass_context
+def retire(ctx: click.Context, connection_id: UUID, as_json: bool) -> None:
+    """Retire a connection: kept with its batches and reports, used by no new batch.
+
+    \b
+    Example:
+      gateway vendor retire 0b8f3c52-59a1-4c55-9f0e-7c1f2d9a4e10
+    """
+    row = on_control(ctx, lambda conn, _s: repo.retire(conn, connection_id, cli_actor()))
+    emit(_shown(row), as_json=as_json)
+
+
+@vendor.command("reinstate")
+@click.argument("connection_id", type=click.UUID)
+@json_option
+@click.pass_context
+def reinstate(ctx: click.Context, connection_id: UUID, as_json: bool) -> None:
+    """Bring a retired connection back (test it again before a batch uses it)."""
+    row = on_control(ctx, lambda conn, _s: repo.reinstate(conn, connection_id, cli_actor()))
+    emit(_shown(row), as_json=as_json)
+    if not as_json:
+        click.echo(f"\nTest it: gateway vendor test {connection_id}", err=True)
 
 
 def _print_result(result: ProbeResult, as_json: bool) -> None:

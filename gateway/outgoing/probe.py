@@ -124,7 +124,11 @@ async def check_connection(
         if own_http:
             await session.aclose()
     async with pool.acquire() as conn, conn.transaction():
-        await vendors.record_test(conn, connection_id, result.ok, result.message)
+        # Stored only if nobody edited the connection meanwhile: the result is for the values
+        # read above, and a batch may follow only a valid test of the values it will use.
+        await vendors.record_test(
+            conn, connection_id, result.ok, result.message, tested_version=row["updated_at"]
+        )
         await record(
             conn,
             AuditEvent(

@@ -33,6 +33,7 @@ NOTICES = {
     "outgoing-added": "Outgoing connection added.",
     "outgoing-updated": "Outgoing connection saved.",
     "outgoing-removed": "Outgoing connection deleted.",
+    "outgoing-retired": "Outgoing connection retired: kept with its batch history, used by no new batch.",
     "consumer-added": "Consumer added.",
     "credential-revoked": "Credential revoked: its tokens stop working at once.",
     "user-disabled": "User disabled: their sessions have ended.",

@@ -43,6 +43,8 @@ async def add_vendor(
     secrets_in = f"{vendor.consumer_secret}\n{password or vendor.password}\n"
     result = await gateway_cli(*vendor_args(vendor, lea, name), input=secrets_in)
     added: dict[str, object] = json.loads(result.stdout)
+    if password is None:  # as an operator does before a release: test it
+        await gateway_cli("vendor", "test", str(added["connection_id"]))
     return added
 
 
