@@ -11,7 +11,7 @@ from starlette.routing import Route
 from gateway.control import users
 from gateway.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from gateway.request_context import services
-from gateway.web.admin_request import actor_for, control_db, done, notice, values
+from gateway.web.admin_request import actor_for, claim_form, control_db, done, notice, values
 from gateway.web.auth import operator
 from gateway.web.pages import field, form, page, render
 
@@ -54,11 +54,14 @@ def _invite_page(request: Request, email: str, token: str) -> Response:
 
 async def user_add(request: Request) -> Response:
     user = operator(request)
-    entered = values(await form(request), "email", "role", "district")
+    data = await form(request)
+    entered = values(data, "email", "role", "district")
     entered["district"] = entered["district"].strip().upper()
     actor = actor_for(request, user)
     try:
         async with control_db(request) as conn, conn.transaction():
+            if not await claim_form(request, conn, data):  # a reload of the link's page
+                return done("/admin/users", "user-already-invited")
             # One transaction: no account is left behind without its link.
             added = await users.add(
                 conn,
@@ -81,8 +84,11 @@ async def user_add(request: Request) -> Response:
 async def user_invite(request: Request) -> Response:
     """A fresh set-password link for a user who lost theirs (or never used it)."""
     user = operator(request)
-    email = field(await form(request), "email")
-    async with control_db(request) as conn:
+    data = await form(request)
+    email = field(data, "email")
+    async with control_db(request) as conn, conn.transaction():
+        if not await claim_form(request, conn, data):  # a reload of the link's page
+            return done("/admin/users", "user-already-invited")
         target = await users.get(conn, email)
         if target["status"] != "active":
             raise Conflict("This account is disabled; enable it first.")

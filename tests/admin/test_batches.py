@@ -214,9 +214,9 @@ async def test_queue_through_an_untested_connection_is_409_saying_why_and_how(
     tested = await client.post(f"{API}/outgoing/{connection_id}/test", headers=operator.headers)
     assert tested.json()["ok"] is True
     assert (await queue(client, operator, setup.lea, body)).status_code == 201
-    assert (
-        await client.get(f"{API}/outgoing/{connection_id}", headers=operator.headers)
-    ).json()["batch_refusal"] is None
+    assert (await client.get(f"{API}/outgoing/{connection_id}", headers=operator.headers)).json()[
+        "batch_refusal"
+    ] is None
 
 
 async def test_a_used_connection_is_retired_not_a_dead_end(
