@@ -58,7 +58,7 @@ def test_help_imports_neither_the_server_nor_the_database_driver() -> None:
         "from gateway.cli import cli\n"
         "assert CliRunner().invoke(cli, ['--help']).exit_code == 0\n"
         "heavy = ['uvicorn', 'asyncpg', 'argon2', 'lxml', 'gateway.app', 'joserfc', 'httpx',\n"
-        "         'structlog', 'rich', 'tenants.seed', 'gateway.control.users']\n"
+        "         'structlog', 'rich', 'tenants.synthetic.seed', 'gateway.control.users']\n"
         "print(' '.join(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run(
