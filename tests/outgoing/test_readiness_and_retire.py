@@ -5,6 +5,7 @@ batches used is retired, keeping its history, instead of a dead-end delete."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from uuid import UUID
 
 import asyncpg
@@ -16,6 +17,7 @@ from gateway.outgoing.client import Timeouts
 from gateway.outgoing.probe import check_connection
 from gateway.outgoing.report import load_report
 from tenants.stores import StoreRegistry
+from tests.admin.conftest import close_open_batches
 from tests.cli.conftest import Invoke
 from tests.cli.conftest import gateway_cli as gateway_cli  # the fixture, for this folder
 from tests.conftest import SESSION_MASTER_KEYS
@@ -30,6 +32,16 @@ from tests.outgoing.conftest import (
 from tests.outgoing.fake_vendor import FakeVendor
 
 QUICK = Timeouts(connect=0.5, read=0.5)
+
+
+@pytest.fixture(autouse=True)
+async def no_batch_left_open(
+    app_conn: asyncpg.Connection, release_district: ReleaseDistrict
+) -> AsyncIterator[None]:
+    """The batches queued here are never delivered: closed at the end, so that the workers of
+    later tests do not find them in the shared queue."""
+    yield
+    await close_open_batches(app_conn, release_district.district.id)
 
 
 async def batches_through(conn: asyncpg.Connection, connection_id: UUID) -> int:

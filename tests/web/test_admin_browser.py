@@ -64,7 +64,7 @@ async def add_district(page: Page) -> str:
     await page.goto("/admin/districts")
     await page.get_by_label("LEA code", exact=True).fill(lea)
     await page.get_by_label("Name", exact=True).fill(f"Browser County {lea}")
-    await page.get_by_label("Kind").select_option("lea")
+    await page.get_by_label("Kind", exact=True).select_option("lea")
     await page.get_by_role("button", name="Add district").click()
     await expect(page).to_have_url(re.compile(rf"/admin/districts/{lea}\?notice=district-added$"))
     await expect(page.get_by_role("status")).to_have_text("District added.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import html as html_lib
+from collections.abc import AsyncIterator
 from uuid import UUID
 
 import asyncpg
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from gateway.control import vendors
+from tests.admin.conftest import close_open_batches
 from tests.conftest import unique_lea
 from tests.factories import add_district, add_student
 from tests.outgoing.conftest import add_connection, spec_for
@@ -28,10 +30,11 @@ async def console(client: httpx.AsyncClient, control: asyncpg.Connection) -> Con
 
 
 @pytest.fixture
-async def lea(owner_conn: asyncpg.Connection) -> str:
+async def lea(owner_conn: asyncpg.Connection, control: asyncpg.Connection) -> AsyncIterator[str]:
     district = await add_district(owner_conn, unique_lea())
     await add_student(owner_conn, district.id, STUDENT)
-    return district.lea_code
+    yield district.lea_code
+    await close_open_batches(control, district.id)  # never delivered: out of the shared queue
 
 
 def text(response: httpx.Response) -> str:
