@@ -241,9 +241,12 @@ def test(ctx: click.Context, connection_id: UUID, timeout: float, as_json: bool)
     """Test a connection: get a token, then check that the upload endpoint answers it.
 
     \b
-    Prints "Your connection is valid" or "Connection failed" with the reason (DNS, TLS,
-    refused, timeout, 401 from the auth server, unexpected response), stores the result on
-    the connection (shown on the district's page) and audits the test. Exits 1 on failure.
+    Valid only when the auth server grants a token and the upload endpoint shows that the
+    Upload Path exists, takes POST and accepts that token (docs/connection-test.md). Prints
+    "Your connection is valid" or "Connection failed" with the reason (DNS, TLS, refused,
+    timeout, 401 from the auth server, 404 or 405 from the upload server, unexpected
+    response), stores the result on the connection (a batch release needs a valid one) and
+    audits the test. Exits 1 on failure.
     """
 
     async def go() -> ProbeResult:

@@ -124,3 +124,34 @@ def test_a_command_in_an_empty_folder_creates_nothing_and_says_where_it_looked(
     assert f"{tmp_path}/.gateway/pgdata" in done.stderr.replace("\n", " ").replace("  ", " ")
     assert "--home" in done.stderr and "GATEWAY_DATABASE_URL" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_dev_port_0_binds_a_free_port_and_names_it_in_its_urls() -> None:
+    from gateway.cli.server import bind
+    from gateway.database.served import base_url_for
+
+    sock = bind("127.0.0.1", 0)
+    try:
+        port = sock.getsockname()[1]
+        assert port != 0
+        assert base_url_for("127.0.0.1", port) == f"http://127.0.0.1:{port}"
+        assert base_url_for("0.0.0.0", port) == f"http://127.0.0.1:{port}"  # noqa: S104
+        with pytest.raises(click.ClickException, match="choose another port"):
+            bind("127.0.0.1", port)  # in use: said plainly
+    finally:
+        sock.close()
+
+
+def test_the_recorded_address_is_read_back_only_without_a_base_url(tmp_path: Path) -> None:
+    from gateway.cli.context import served_settings
+    from gateway.database.served import record_base_url
+    from gateway.settings import load_settings
+
+    record_base_url(tmp_path, "http://127.0.0.1:18431")
+    env = {"GATEWAY_HOME": str(tmp_path)}
+    assert served_settings(load_settings(env, None)).base_url == "http://127.0.0.1:18431"
+    production_like = {**env, "GATEWAY_BASE_URL": "https://gateway.dpi.example.gov"}
+    assert (
+        served_settings(load_settings(production_like, None)).base_url
+        == "https://gateway.dpi.example.gov"
+    )
