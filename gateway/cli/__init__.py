@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("server", "Serve in production (uvicorn workers on a configured database)."),
     "migrate": ("migrate", "Apply pending migrations (forward-only; safe to run again)."),
     "seed": ("seed", "Generate synthetic NC districts and bulk-load them."),
+    "data": ("data", "Load a district's real records from its SIS exports."),
     "district": ("districts", "Register, list, suspend and reinstate districts."),
     "consumer": ("districts", "Consumers such as CFNC that receive credentials."),
     "credential": ("credentials", "Issue, import, rotate, revoke and list key/secret pairs."),
