@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -12,10 +11,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from gateway.errors import ConfigurationError, GatewayError
-from gateway.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     import asyncpg
+
+    from gateway.settings import Settings
+
+# asyncio, the settings (starlette) and the database driver are imported where they are used,
+# not here: `gateway --help` imports this module and should start in a fraction of a second.
 
 T = TypeVar("T")
 
@@ -37,6 +40,8 @@ class CliState:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from gateway.settings import load_settings
+
             try:
                 loaded = load_settings(env_file=self.env_file)
             except ConfigurationError as exc:
@@ -67,6 +72,8 @@ def state(ctx: click.Context) -> CliState:
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run one command's coroutine; project errors become a clean message and exit code 1."""
+    import asyncio
+
     import asyncpg
 
     try:
