@@ -20,6 +20,7 @@ from gateway.oauth.client_auth import ClientAuthenticator
 from gateway.oauth.keys import SigningKeys
 from gateway.oauth.revocation import RevokedTokens
 from gateway.oauth.usage import UsageTracker
+from gateway.offload import Offload
 from gateway.oidc import flows as oidc_flows
 from gateway.oidc.flows import FlowStore
 from gateway.oidc.provider import OidcProvider
@@ -67,6 +68,8 @@ class Services:
     login_lockout: Lockout
     token_rate: RateLimiter
     usage: UsageTracker
+    slow_hashes: Offload  # argon2id verifications
+    documents: Offload  # TranscriptRequest parsing and validation
     client_auth: ClientAuthenticator
     bearer: BearerVerifier
     housekeeping: Housekeeping
@@ -78,7 +81,11 @@ class Services:
         """Open the pools, load every cache, start listening and the background writers."""
         urls = store_urls(settings)
         stores = StoreRegistry(
-            urls, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+            urls,
+            min_size=settings.pool_min_size,
+            max_size=settings.pool_max_size,
+            acquire_timeout=settings.pool_acquire_timeout_seconds,
+            close_timeout=settings.shutdown_timeout_seconds,
         )
         await stores.open()
         control = stores.control
@@ -88,6 +95,11 @@ class Services:
         keys = SigningKeys(control, settings.master_keys)
         revoked = RevokedTokens(control)
         lockout = Lockout(control, lockout_policy(settings, "client_addr", "addr"))
+        slow_hashes = Offload(
+            settings.slow_hash_concurrency,
+            settings.slow_hash_queue,
+            "Too many sign-in checks at once; try again shortly.",
+        )
         svc = cls(
             settings=settings,
             stores=stores,
@@ -101,7 +113,13 @@ class Services:
             login_lockout=Lockout(control, lockout_policy(settings, "login_addr", "login_any")),
             token_rate=RateLimiter(settings.token_rate_per_second, settings.token_rate_burst),
             usage=UsageTracker(control),
-            client_auth=ClientAuthenticator(credentials, lockout, audit),
+            slow_hashes=slow_hashes,
+            documents=Offload(
+                settings.document_concurrency,
+                settings.document_concurrency * 4,
+                "Too many TranscriptRequests at once; try again shortly.",
+            ),
+            client_auth=ClientAuthenticator(credentials, lockout, audit, slow_hashes),
             bearer=BearerVerifier(
                 keys,
                 credentials,

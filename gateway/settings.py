@@ -83,6 +83,18 @@ class Settings:
     workers: int = 1
     pool_min_size: int = 2
     pool_max_size: int = 10
+    # How long a request waits for a pooled connection before it is answered 503 (issue 12).
+    pool_acquire_timeout_seconds: float = 5.0
+    # How long shutdown waits for in-flight requests and pooled connections before it cuts them.
+    shutdown_timeout_seconds: float = 10.0
+    # argon2 verifications (imported client secrets, web passwords) run in threads, at most
+    # this many at once; this many more may wait, further ones are answered 503.
+    slow_hash_concurrency: int = 2
+    slow_hash_queue: int = 32
+    # TranscriptRequests parsed and validated at once (in threads), and the most elements one
+    # document may have (a real request has a few dozen; the red team's 1 MiB one had 40,000).
+    document_concurrency: int = 2
+    max_document_elements: int = 500
     token_ttl_seconds: int = 900
     max_body_bytes: int = 64 * 1024
     max_document_bytes: int = 1024 * 1024
@@ -340,6 +352,12 @@ def load_settings(
         workers=number("GATEWAY_WORKERS", 1, 1),
         pool_min_size=number("GATEWAY_POOL_MIN_SIZE", 2, 0),
         pool_max_size=number("GATEWAY_POOL_MAX_SIZE", 10, 1),
+        pool_acquire_timeout_seconds=number("GATEWAY_POOL_ACQUIRE_TIMEOUT_SECONDS", 5, 1),
+        shutdown_timeout_seconds=number("GATEWAY_SHUTDOWN_TIMEOUT_SECONDS", 10, 1),
+        slow_hash_concurrency=number("GATEWAY_SLOW_HASH_CONCURRENCY", 2, 1),
+        slow_hash_queue=number("GATEWAY_SLOW_HASH_QUEUE", 32, 0),
+        document_concurrency=number("GATEWAY_DOCUMENT_CONCURRENCY", 2, 1),
+        max_document_elements=number("GATEWAY_MAX_DOCUMENT_ELEMENTS", 500, 100),
         token_ttl_seconds=number("GATEWAY_TOKEN_TTL_SECONDS", 900, 60),
         max_body_bytes=number("GATEWAY_MAX_BODY_BYTES", 64 * 1024, 1024),
         max_document_bytes=number("GATEWAY_MAX_DOCUMENT_BYTES", 1024 * 1024, 1024),

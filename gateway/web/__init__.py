@@ -21,13 +21,15 @@ HTML_PREFIXES = ("/login", "/logout", "/invite", "/districts", "/admin")
 
 
 async def html_error(request: Request, error: ProblemError) -> Response:
-    return render(
+    response = render(
         request,
         "error.html",
         status=error.status,
         title=error.title,
         detail=error.detail or error.title,
     )
+    response.headers.update(error.headers)  # e.g. Retry-After on a 503
+    return response
 
 
 async def to_login(request: Request, _exc: Exception) -> Response:

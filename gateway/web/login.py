@@ -106,18 +106,23 @@ async def login_submit(request: Request) -> Response:
     password = field(data, "password")
     address = client_address(request) or "unknown"
     actor = Actor("anonymous", email or "-", address, request.state.request_id)
-    if lockout.locked_for(email, address):
-        svc.audit.add(AuditEvent(actor, "web.login", "denied", detail={"reason": "locked"}))
-        return await _login_page(request, WRONG, email, status=401)
-    async with svc.stores.control.acquire() as conn:
-        user, stored = await users.credentials_for_login(conn, email)
-        if not users.check_password(password, stored) or user is None:
+    # One connection at a time, none held while hashing or counting (issue 12: holding one
+    # while the lockout waited for a second deadlocked the pool); check and count take turns.
+    async with lockout.turn(address):
+        if lockout.locked_for(email, address):
+            svc.audit.add(AuditEvent(actor, "web.login", "denied", detail={"reason": "locked"}))
+            return await _login_page(request, WRONG, email, status=401)
+        async with svc.stores.control.acquire() as conn:
+            user, stored = await users.credentials_for_login(conn, email)
+        ok = await svc.slow_hashes.run(users.check_password, password, stored)
+        if not ok or user is None:
             await lockout.failure(email, address)
             svc.audit.add(
                 AuditEvent(actor, "web.login", "failure", detail={"reason": "bad_password"})
             )
             return await _login_page(request, WRONG, email, status=401)
         await lockout.success(email, address)
+    async with svc.stores.control.acquire() as conn:
         token = await sessions.create(conn, user, svc.settings.session_ttl_seconds, address)
     svc.audit.add(
         AuditEvent(
