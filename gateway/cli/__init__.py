@@ -28,7 +28,9 @@ Getting started:
 \b
 Settings (environment or .env): GATEWAY_DATABASE_URL, GATEWAY_MIGRATION_DATABASE_URL,
 GATEWAY_STORES, GATEWAY_BASE_URL, GATEWAY_HOME, GATEWAY_MASTER_KEY, GATEWAY_LOG_LEVEL,
-GATEWAY_LOG_FORMAT, GATEWAY_ENV. See README.md for all of them.
+GATEWAY_LOG_FORMAT, GATEWAY_ENV; staff sign-in through the state's identity provider:
+GATEWAY_OIDC_ISSUER, GATEWAY_OIDC_CLIENT_ID, GATEWAY_OIDC_CLIENT_SECRET, GATEWAY_LOCAL_LOGIN.
+See README.md for all of them.
 """
 
 # name -> (module under gateway.cli, the one line `gateway --help` shows). The listing is
