@@ -21,6 +21,9 @@ from gateway.oauth.keys import SigningKeys
 from gateway.oauth.revocation import RevokedTokens
 from gateway.oauth.usage import UsageTracker
 from gateway.offload import Offload
+from gateway.oidc import flows as oidc_flows
+from gateway.oidc.flows import FlowStore
+from gateway.oidc.provider import OidcProvider
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
 from gateway.web import sessions as web_sessions
@@ -70,6 +73,8 @@ class Services:
     client_auth: ClientAuthenticator
     bearer: BearerVerifier
     housekeeping: Housekeeping
+    # Staff sign-in through the state's OpenID provider, when one is configured.
+    oidc: OidcProvider | None = None
 
     @classmethod
     async def open(cls, settings: Settings) -> Services:
@@ -128,7 +133,17 @@ class Services:
                     "lockout_counters": lockout.purge,
                     "revoked_tokens": revoked.purge,
                     "sessions": partial(web_sessions.purge, control),
+                    "oidc_flows": partial(oidc_flows.purge, control),
                 }
+            ),
+            oidc=(
+                OidcProvider(
+                    settings.oidc,
+                    settings.oidc_redirect_uri,
+                    FlowStore(control, settings.master_keys),
+                )
+                if settings.oidc is not None
+                else None
             ),
         )
         try:

@@ -155,6 +155,8 @@ def parse_optional_body(content_type: str | None, raw: bytes, spec: Spec) -> dic
 
 
 def _query_value(field: Field, text: str) -> Any:
+    if field.type == "boolean":
+        return {"true": True, "false": False}.get(text.lower(), text)
     if field.type != "integer":
         return text
     try:

@@ -50,12 +50,14 @@ def install(problems: ProblemHandlers) -> None:
 
 
 def routes() -> list[BaseRoute]:
+    from gateway.web import oidc
     from gateway.web.console import pages as console_pages
     from gateway.web.district import pages as district_pages
 
     return [
         page("/", home),
         *login.routes(),
+        *oidc.routes(),
         *district_pages.routes(),
         *console_pages.routes(),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
