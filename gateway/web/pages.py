@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.control.users import WebUser
 from gateway.errors import BadRequest
+from gateway.input_guard import UnstorableText, fields_storable
 from gateway.request_context import services
 from gateway.web.auth import (
     LOGIN_CSRF_COOKIE,
@@ -83,6 +84,8 @@ _NO_SESSION_PREFIXES = (
     "/readyz",
     "/metrics",
     "/_floor/",
+    # The provider calls it server to server (Back-Channel Logout 1.0 §2.5), never a browser.
+    "/login/oidc/backchannel-logout",
 )
 
 SESSION_MIDDLEWARE = [
@@ -128,6 +131,8 @@ async def form(request: Request, *, files: int = 0) -> FormData:
     if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raise BadRequest("Submit the form from the page.")
     data = await request.form(max_files=files, max_fields=50)
+    if not fields_storable(data.multi_items()):
+        raise UnstorableText("Remove the NUL character from the form.")
     submitted = data.get("csrf_token")
     user = request.scope.get("user")
     expected = (
