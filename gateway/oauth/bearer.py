@@ -49,7 +49,12 @@ class BearerVerifier:
         self._generation = -1
 
     def claims(
-        self, token: str, now: datetime | None = None, *, check_time: bool = True
+        self,
+        token: str,
+        now: datetime | None = None,
+        *,
+        check_time: bool = True,
+        expiry_leeway: int = tokens.LEEWAY_SECONDS,
     ) -> tokens.AccessClaims:
         """Signature and claims only (revocation uses it with check_time=False)."""
         return tokens.verify(
@@ -59,14 +64,18 @@ class BearerVerifier:
             audience=self.audience,
             now=now or datetime.now(UTC),
             check_time=check_time,
+            expiry_leeway=expiry_leeway,
         )
 
-    async def check(self, token: str, now: datetime | None = None) -> TokenContext:
+    async def check(
+        self, token: str, now: datetime | None = None, *, expiry_leeway: int = tokens.LEEWAY_SECONDS
+    ) -> TokenContext:
         """Everything that makes a token acceptable now; raises tokens.TokenInvalid.
         From memory, except one read when the credential is not cached yet (a token from
-        another worker whose change notification has not arrived)."""
+        another worker whose change notification has not arrived). `expiry_leeway=0` for
+        introspection: this server issued the token by its own clock, so no skew to forgive."""
         now = now or datetime.now(UTC)
-        claims = self.claims(token, now)
+        claims = self.claims(token, now, expiry_leeway=expiry_leeway)
         if claims.jti in self._revoked:
             raise tokens.TokenInvalid("token revoked")
         credential = await self._credentials.lookup(claims.client_id)

@@ -111,18 +111,27 @@ def verify(
     now: datetime,
     leeway: int = LEEWAY_SECONDS,
     check_time: bool = True,
+    expiry_leeway: int | None = None,
 ) -> AccessClaims:
     """Check header, signature and claims; raise TokenInvalid naming the first failure.
-    `check_time=False` skips exp/iat (revocation accepts an expired token of one's own)."""
+    `check_time=False` skips exp/iat (revocation accepts an expired token of one's own).
+    `expiry_leeway` (default: `leeway`) is how long past `exp` the token still passes."""
     claims = verify_signature(token, key_for, issuer=issuer, audience=audience)
     if check_time:
-        check_times(claims, now, leeway)
+        check_times(claims, now, leeway, expiry_leeway=expiry_leeway)
     return claims
 
 
-def check_times(claims: AccessClaims, now: datetime, leeway: int = LEEWAY_SECONDS) -> None:
-    stamp = int(now.timestamp())
-    if stamp > claims.exp + leeway:
+def check_times(
+    claims: AccessClaims,
+    now: datetime,
+    leeway: int = LEEWAY_SECONDS,
+    *,
+    expiry_leeway: int | None = None,
+) -> None:
+    """`exp` is exclusive (RFC 7519 §4.1.4: not accepted "on or after" it)."""
+    stamp = now.timestamp()
+    if stamp >= claims.exp + (leeway if expiry_leeway is None else expiry_leeway):
         raise TokenInvalid("token expired")
     if claims.iat > stamp + leeway:
         raise TokenInvalid("token issued in the future")
