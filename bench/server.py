@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -15,14 +14,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import psutil
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.errors import BenchError
 
 HOST = "127.0.0.1"
-_REQUESTS_LINE = re.compile(
-    r"^gateway_http_requests_total\{(?P<labels>[^}]*)\}\s+(?P<value>[0-9.eE+-]+)$"
-)
-_LABEL = re.compile(r'(\w+)="([^"]*)"')
+REQUESTS_METRIC = "gateway_http_requests_total"
 
 
 def free_port() -> int:
@@ -39,6 +36,28 @@ def get(port: int, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
         return response.status, response.read()
     finally:
         conn.close()
+
+
+def parse_status_counts(exposition: str) -> Counter[tuple[str, str]]:
+    """(route template, status) -> answers, from Prometheus exposition text. Parsed by
+    prometheus_client's own parser: label values hold braces (`/etranscripts/{student_id}`)
+    and escaped quotes, which a regular expression over the line got wrong, silently. A text
+    without the counter at all is an error, never "no errors"."""
+    counts: Counter[tuple[str, str]] = Counter()
+    found = False
+    for family in text_string_to_metric_families(exposition):
+        if family.name != REQUESTS_METRIC.removesuffix("_total"):
+            continue
+        found = True
+        for sample in family.samples:
+            if sample.name != REQUESTS_METRIC:
+                continue  # the family also carries gateway_http_requests_created
+            route = sample.labels.get("route", "?")
+            if route != "/metrics":
+                counts[route, sample.labels.get("status", "?")] += int(sample.value)
+    if not found:
+        raise BenchError(f"/metrics has no {REQUESTS_METRIC}: cannot count answers by status")
+    return counts
 
 
 class GatewayServer:
@@ -84,16 +103,7 @@ class GatewayServer:
         status, body = get(self.port, "/metrics", timeout=10)
         if status != 200:
             raise BenchError(f"/metrics answered {status}")
-        counts: Counter[tuple[str, str]] = Counter()
-        for line in body.decode().splitlines():
-            match = _REQUESTS_LINE.match(line)
-            if match:
-                labels = dict(_LABEL.findall(match["labels"]))
-                if labels.get("route") != "/metrics":
-                    counts[labels.get("route", "?"), labels.get("status", "?")] += int(
-                        float(match["value"])
-                    )
-        return counts
+        return parse_status_counts(body.decode())
 
     def tail(self, lines: int = 30) -> str:
         try:
