@@ -71,6 +71,7 @@ class GatewayServer:
         env = {**env, "GATEWAY_BASE_URL": self.base_url}
         command = ["gateway", "serve", "--host", HOST, "--port", str(self.port)]
         command += ["--workers", str(workers)]
+        self.started = time.monotonic()
         with log.open("ab") as out:
             # A session of its own: stop() signals the supervisor and every worker at once,
             # and a Ctrl+C in the terminal reaches the harness, which then stops them in order.
@@ -84,9 +85,10 @@ class GatewayServer:
                 start_new_session=True,
             )
 
-    def wait_ready(self, timeout_s: float = 60.0) -> None:
-        """Until GET /readyz answers 200; raises BenchError with the log's tail otherwise."""
-        deadline = time.monotonic() + timeout_s
+    def wait_ready(self, timeout_s: float = 60.0) -> float:
+        """Until GET /readyz answers 200: the seconds since the process started (start-up
+        to ready, caches loaded); raises BenchError with the log's tail otherwise."""
+        deadline = self.started + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise BenchError(
@@ -94,8 +96,8 @@ class GatewayServer:
                 )
             with contextlib.suppress(OSError, http.client.HTTPException):
                 if get(self.port, "/readyz", timeout=2)[0] == 200:
-                    return
-            time.sleep(0.2)
+                    return time.monotonic() - self.started
+            time.sleep(0.05)
         raise BenchError(f"gateway serve was not ready in {timeout_s:.0f} s:\n{self.tail()}")
 
     def status_counts(self) -> Counter[tuple[str, str]]:
@@ -104,6 +106,19 @@ class GatewayServer:
         if status != 200:
             raise BenchError(f"/metrics answered {status}")
         return parse_status_counts(body.decode())
+
+    def worker_rss_mib(self) -> list[float]:
+        """Resident memory of each worker process (with one worker, the server itself)."""
+        pgid = self.process.pid
+        found = []
+        for process in psutil.process_iter():
+            with contextlib.suppress(psutil.Error, ProcessLookupError):
+                if os.getpgid(process.pid) != pgid:
+                    continue
+                if self.workers > 1 and process.pid == pgid:
+                    continue  # the supervisor serves nothing
+                found.append(round(process.memory_info().rss / 2**20, 1))
+        return sorted(found)
 
     def tail(self, lines: int = 30) -> str:
         try:
