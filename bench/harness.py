@@ -257,7 +257,7 @@ def provision(
 ) -> tuple[Seeded | None, list[Credential], float | None]:
     """Seed (when `gateway seed` exists), register districts, a consumer and credentials.
     Also returns how long `gateway seed` took (None: nothing to seed, or a reused home)."""
-    from tenants.synth import district_plans
+    from tenants.synthetic.generator import district_plans
 
     seeded: Seeded | None = None
     took: float | None = None

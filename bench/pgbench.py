@@ -5,8 +5,8 @@ from the gateway's own modules so that the two cannot drift apart:
 
 1. `tenants.transaction`'s BEGIN and `set_config('app.district_id', ...)` (one simple query
    in the gateway; here a pipeline of two prepared statements, still one round trip);
-2. `tenants.queries`' student record read (the JSON-aggregating query), prepared;
-3. `tenants.queries`' disclosure INSERT, prepared;
+2. `tenants.queries.transcripts`' student record read (the JSON-aggregating query), prepared;
+3. `tenants.queries.disclosures`' disclosure INSERT, prepared;
 4. COMMIT.
 
 It connects as the application role (row-level security applies, as for the gateway), with
@@ -49,13 +49,14 @@ def _bind(sql: str, names: dict[int, str]) -> str:
 
 def script() -> str:
     """The pgbench script: the transcript path's SQL, statement for statement."""
-    from tenants import queries, transaction
+    from tenants import transaction
+    from tenants.queries import disclosures, transcripts
 
     begin = transaction._BEGIN.split(";")  # "BEGIN {mode}", "SELECT set_config(...)"
     set_district = begin[1].strip().replace("'{district_id:d}'", ":district_id::text")
-    read = _bind(queries._STUDENT_RECORD, {1: ":district_id", 2: ":student_id"})
+    read = _bind(transcripts._STUDENT_RECORD, {1: ":district_id", 2: ":student_id"})
     insert = _bind(
-        queries._INSERT_DISCLOSURE,
+        disclosures._INSERT_DISCLOSURE,
         {
             1: ":district_id",
             2: ":student_id",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from gateway.audit import AuditBuffer
 from gateway.housekeeping import Housekeeping
@@ -21,6 +22,7 @@ from gateway.oauth.revocation import RevokedTokens
 from gateway.oauth.usage import UsageTracker
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
+from gateway.web import sessions as web_sessions
 from tenants.directory import DistrictDirectory
 from tenants.notifications import ChangeFeed
 from tenants.stores import MAIN_STORE, StoreRegistry
@@ -103,7 +105,13 @@ class Services:
                 issuer=settings.issuer,
                 audience=f"{settings.issuer}/api",
             ),
-            housekeeping=Housekeeping(control, lockout, revoked),
+            housekeeping=Housekeeping(
+                {
+                    "lockout_counters": lockout.purge,
+                    "revoked_tokens": revoked.purge,
+                    "sessions": partial(web_sessions.purge, control),
+                }
+            ),
         )
         try:
             await svc._start()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -28,23 +27,26 @@ from starlette.routing import Route
 from gateway.api import identity, negotiation
 from gateway.audit import Actor, AuditEvent
 from gateway.errors import BadRequest, Conflict, Forbidden, NotFound, UnsupportedMediaType
+from gateway.ferpa import CONSENT_BASIS, DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES, STUDENT_ID
 from gateway.metrics import DISCLOSURES
 from gateway.oauth.bearer import TokenContext
 from gateway.pesc import (
+    DEFAULT_TRANSCRIPT_VERSION,
     Party,
     parse_transcript_request,
     render_response,
     render_transcript,
     transcript_json,
+    transcript_version,
 )
 from gateway.pesc.hs_transcript import TranscriptVersion
 from gateway.pesc.request import TranscriptRequest
 from gateway.pesc.response import ResponseStatus
 from gateway.pesc.schemas import schemas_available
 from gateway.request_context import client_address, services
-from tenants import queries
 from tenants.directory import District
-from tenants.queries import DisclosureRow
+from tenants.queries import disclosures, transcripts
+from tenants.queries.disclosures import DisclosureRow
 from tenants.records import Hold, StudentRecord
 from tenants.transaction import tenant_transaction
 
@@ -54,14 +56,6 @@ if TYPE_CHECKING:
 log = structlog.stdlib.get_logger("gateway.security")
 
 SCOPE = "etranscripts"
-VERSIONS: tuple[TranscriptVersion, ...] = ("1.3.0", "1.5.0")
-STUDENT_ID = re.compile(r"^[0-9A-Za-z-]{1,30}$")
-LEGAL_BASES = {
-    "99.31(a)(2)": "34 CFR 99.31(a)(2): enrollment at another institution",
-    "99.30": "34 CFR 99.30: written consent of the eligible student or parent",
-}
-DEFAULT_BASIS = "99.31(a)(2)"
-DEFAULT_PURPOSE = "Enrollment at another institution"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -183,7 +177,7 @@ async def serve(
     now = datetime.now(UTC)
     refusal: OnHold | None = None
     async with tenant_transaction(svc.stores, district) as tx:
-        record = await queries.student_record(tx, student_id)
+        record = await transcripts.student_record(tx, student_id)
         if record is None or not identity.identity_matches(
             last_name=record.student.last_name,
             birth_date=record.student.birth_date,
@@ -192,7 +186,7 @@ async def serve(
         ):
             raise NotFound("No transcript is available for this student.")
         if record.on_hold:
-            await queries.record_disclosure(
+            await disclosures.record_disclosure(
                 tx,
                 disclosure(
                     release,
@@ -207,7 +201,7 @@ async def serve(
             body = render(record, release, document_id, now)
             digest = hashlib.sha256(body).hexdigest()
             version = "json" if release.media_type == negotiation.JSON else release.pesc_version
-            await queries.record_disclosure(
+            await disclosures.record_disclosure(
                 tx,
                 disclosure(
                     release,
@@ -256,10 +250,10 @@ def _text(value: str | None, name: str, limit: int = 200) -> str | None:
 
 
 def _version(value: str | None) -> TranscriptVersion:
-    for version in VERSIONS:
-        if (value or VERSIONS[0]) == version:
-            return version
-    raise BadRequest(f"pesc_version must be one of {', '.join(VERSIONS)}.")
+    try:
+        return transcript_version(value or DEFAULT_TRANSCRIPT_VERSION)
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
 
 
 def _basis(value: str | None) -> str:
@@ -325,7 +319,7 @@ async def post_request(request: Request) -> Response:
             if parsed.recipients and parsed.recipients[0].purpose
             else DEFAULT_PURPOSE
         ),
-        legal_basis=LEGAL_BASES["99.30"]
+        legal_basis=LEGAL_BASES[CONSENT_BASIS]
         if parsed.student.release_authorized
         else LEGAL_BASES[DEFAULT_BASIS],
         request_tracking_id=parsed.tracking_id[:35],
@@ -333,7 +327,7 @@ async def post_request(request: Request) -> Response:
     )
     async with tenant_transaction(svc.stores, district, readonly=True) as tx:
         asked = parsed.student
-        found = await queries.candidates(
+        found = await transcripts.candidates(
             tx,
             state_id=asked.state_id,
             local_id=asked.school_assigned_id,
@@ -361,7 +355,7 @@ async def _record_refusal(
     svc: Services, district: District, release: Release, student_id: str, event: str
 ) -> None:
     async with tenant_transaction(svc.stores, district) as tx:
-        await queries.record_disclosure(tx, disclosure(release, student_id, event))
+        await disclosures.record_disclosure(tx, disclosure(release, student_id, event))
     DISCLOSURES.labels(event, "api").inc()
 
 

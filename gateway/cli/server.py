@@ -21,7 +21,7 @@ from gateway.settings import Settings
 if TYPE_CHECKING:
     import uvicorn
 
-    from gateway.devsetup import DevEnvironment
+    from gateway.cli.devsetup import DevEnvironment
 
 # uvicorn, the app and the demo seeding load only for the commands that serve, so that
 # operator commands (`gateway credential list`) start quickly.
@@ -74,7 +74,7 @@ def dev(ctx: click.Context, port: int | None, host: str, no_seed: bool) -> None:
     import uvicorn
 
     from gateway.app import create_app
-    from gateway.devsetup import prepare_dev
+    from gateway.cli.devsetup import prepare_dev
 
     install_signal_handlers()
     settings = state(ctx).settings

@@ -48,13 +48,14 @@ def install(problems: ProblemHandlers) -> None:
 
 
 def routes() -> list[BaseRoute]:
-    from gateway.web import admin_pages, district_pages
+    from gateway.web.console import pages as console_pages
+    from gateway.web.district import pages as district_pages
 
     return [
         page("/", home),
         *login.routes(),
         *district_pages.routes(),
-        *admin_pages.routes(),
+        *console_pages.routes(),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
 

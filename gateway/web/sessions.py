@@ -74,6 +74,13 @@ async def load(conn: asyncpg.Connection, token: str) -> Session | None:
     return Session(WebUser.from_row(row), row["csrf_token"], key)
 
 
+async def purge(pool: asyncpg.Pool) -> int:
+    """Delete every session past its expiry; how many went."""
+    return int(
+        (await pool.execute("DELETE FROM web_sessions WHERE expires_at < now()")).split()[-1]
+    )
+
+
 async def end_everywhere(conn: asyncpg.Connection, user: WebUser) -> int:
     result = await conn.execute("DELETE FROM web_sessions WHERE user_id = $1", user.user_id)
     return int(result.split()[-1])

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from bench import database, pgbench
-from tenants import queries
+from tenants.queries import transcripts
 from tests.conftest import PgDatabase, unique_lea
 from tests.factories import add_district, add_student
 
@@ -19,7 +19,7 @@ BINARY = pgbench.pgbench_path(database.postgres_bin())
 def test_the_script_is_the_gateways_sql() -> None:
     script = pgbench.script()
     # The read and the INSERT are the gateway's statements, only with pgbench variables.
-    read = pgbench._bind(queries._STUDENT_RECORD, {1: ":district_id", 2: ":student_id"})
+    read = pgbench._bind(transcripts._STUDENT_RECORD, {1: ":district_id", 2: ":student_id"})
     assert read in script
     assert "INSERT INTO disclosures (district_id, student_id, event, channel" in script
     assert "SELECT set_config('app.district_id', :district_id::text, true)" in script

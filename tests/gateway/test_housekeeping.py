@@ -7,8 +7,6 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from starlette.applications import Starlette
 
-from gateway.housekeeping import Housekeeping
-
 
 async def test_expired_rows_go_and_live_ones_stay(
     gateway_app: Starlette, owner_conn: asyncpg.Connection
@@ -29,7 +27,8 @@ async def test_expired_rows_go_and_live_ones_stay(
         now - timedelta(days=3),
         now + timedelta(minutes=10),
     )
-    purged = await Housekeeping(svc.stores.control, svc.lockout, svc.revoked).run_once()
+    purged = await svc.housekeeping.run_once()
+    assert set(purged) == {"lockout_counters", "revoked_tokens", "sessions"}
     assert purged["lockout_counters"] >= 1 and purged["revoked_tokens"] >= 1
     left = {
         r["key"]

@@ -19,8 +19,8 @@ from gateway.database.bootstrap import bootstrap
 from gateway.database.migrations import DISTRICT, migrate
 from gateway.errors import ConfigurationError
 from gateway.settings import Settings
-from tenants.seed import DEMO_STUDENTS, SeedReport, seed, seed_demo
-from tenants.synth import DEMO_LEAS, TABLES, DistrictPlan, Term, district_rows
+from tenants.synthetic.generator import DEMO_LEAS, TABLES, DistrictPlan, Term, district_rows
+from tenants.synthetic.seed import DEMO_STUDENTS, SeedReport, seed, seed_demo
 from tests.conftest import PgDatabase, unique_lea
 
 TERM = Term(2027, 2)

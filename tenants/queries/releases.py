@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tenants import queries
-from tenants.queries import DisclosureRow
+from tenants.queries.disclosures import DisclosureRow, record_disclosure
 from tenants.transaction import TenantConnection
 
 # First key of the two-key advisory locks this module takes (two-key locks never collide
@@ -66,5 +65,5 @@ async def record_once(tx: TenantConnection, row: DisclosureRow) -> bool:
     )
     if await recorded_event(tx, row.student_id, row.request_tracking_id) is not None:
         return False
-    await queries.record_disclosure(tx, row)
+    await record_disclosure(tx, row)
     return True

@@ -1,8 +1,8 @@
 """What every console handler shares: who the operator is for the audit log, the control
 database, the fixed notices shown after a redirect, and form errors for templates.
 
-Handlers call `operator(request)` first (404 on GET, 403 on any write for anyone else), then
-`actor_for` when they change something: the repositories write the audit row in the same
+Handlers are routed by `endpoint.console_page`, which applies the operator guard first (404
+on GET, 403 on any write for anyone else); they call `actor_for` when they change something: the repositories write the audit row in the same
 transaction as the change.
 """
 

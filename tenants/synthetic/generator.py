@@ -2,7 +2,7 @@
 
 Pure: no I/O, no clock, no global random state. Everything is a function of the seed, the
 district's plan and the term (`Term`), so the same inputs give byte-identical rows in any
-process and in any order; `tenants.seed` generates districts in a process pool and loads them
+process and in any order; `tenants.synthetic.seed` generates districts in a process pool and loads them
 with COPY.
 
 What one district gets (`district_rows`):
@@ -15,7 +15,7 @@ What one district gets (`district_rows`):
   names (accents, apostrophes, hyphens, suffixes), birth dates consistent with their class;
   about 7% transferred in for 10th or 11th grade, with their earlier courses at an external
   school; about 1% of ninth graders have just enrolled and have no course yet;
-* Future-Ready Core course histories (`tenants.nc_courses`) with NC's 10-point scale and
+* Future-Ready Core course histories (`tenants.synthetic.nc_courses`) with NC's 10-point scale and
   weighting, the current term in progress (IP), a few W and P grades, and summer-school
   credit recovery (P) for failed courses;
 * GPA summaries computed from those courses, ranked within school and class;
@@ -23,7 +23,7 @@ What one district gets (`district_rows`):
 * transcript holds: about 1.5% active, 1% released.
 
 Rows are tuples in the column order of `TABLES` (the COPY order of sql/district/0001).
-Which districts exist is `district_plans` (`tenants.nc_places`): the real LEAs, then charters.
+Which districts exist is `district_plans` (`tenants.synthetic.nc_places`): the real LEAs, then charters.
 """
 
 from __future__ import annotations
@@ -38,10 +38,15 @@ from functools import cache
 from itertools import accumulate
 from typing import Any
 
-from tenants import nc_courses as cat
-from tenants.nc_courses import LETTER_HALVES, LEVEL_BONUS_HALVES, CourseDef, quality_points
-from tenants.nc_names import GROUPS, LUMBEE_COUNTIES, SUFFIXES, NameGroup
-from tenants.nc_places import (
+from tenants.synthetic import nc_courses as cat
+from tenants.synthetic.nc_courses import (
+    LETTER_HALVES,
+    LEVEL_BONUS_HALVES,
+    CourseDef,
+    quality_points,
+)
+from tenants.synthetic.nc_names import GROUPS, LUMBEE_COUNTIES, SUFFIXES, NameGroup
+from tenants.synthetic.nc_places import (
     COUNTIES,
     COUNTY_BY_NAME,
     KNOWN_SCHOOLS,

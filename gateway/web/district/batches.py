@@ -3,7 +3,7 @@ read-only pages alike: a page of lines, the progress JSON the pages poll while a
 and the CSV download.
 
 Pure functions on `gateway.outgoing.report.BatchReport` (the back end counts and reads); the
-handlers are `admin_batches` (operators) and `district_pages` (a district's own batches).
+handlers are `console.batches` (operators) and `district.pages` (a district's own batches).
 """
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ from uuid import UUID
 
 from gateway.spreadsheet import csv_cell
 from gateway.web.params import query_day
-from tenants import queries
 from tenants.directory import District
-from tenants.queries import DisclosureFilter
+from tenants.queries import disclosures
+from tenants.queries.disclosures import DisclosureFilter
 from tenants.stores import StoreRegistry
 from tenants.transaction import tenant_transaction
 
@@ -169,8 +169,8 @@ async def read_page(stores: StoreRegistry, district: District, filters: Filters)
     """One page, newest first, and the count, in one read-only snapshot of the district."""
     where = filters.where()
     async with tenant_transaction(stores, district, readonly=True) as tx:
-        total = await queries.count_disclosures(tx, where)
-        rows = await queries.disclosures(
+        total = await disclosures.count_disclosures(tx, where)
+        rows = await disclosures.disclosures(
             tx, where, limit=PAGE_SIZE, offset=(filters.page - 1) * PAGE_SIZE
         )
     return Listing([shown(r) for r in rows], total, filters.page)
@@ -209,7 +209,7 @@ async def csv_export(
     previous: set[UUID] = set()
     while True:
         async with tenant_transaction(stores, district, readonly=True) as tx:
-            rows = await queries.disclosures(tx, where, limit=chunk, offset=offset)
+            rows = await disclosures.disclosures(tx, where, limit=chunk, offset=offset)
         fresh = [r for r in rows if r["disclosure_id"] not in previous]
         if fresh:
             yield csv_lines(fresh)

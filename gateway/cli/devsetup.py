@@ -23,7 +23,7 @@ from gateway.control import consumers, credentials, users
 from gateway.errors import NotFound
 from gateway.settings import Settings
 from gateway.urls import etranscripts_url, token_url
-from tenants.seed import seed_demo
+from tenants.synthetic.seed import seed_demo
 
 DEMO_FILE = "demo-credentials.json"
 USERS_FILE = "dev-users.json"

@@ -4,7 +4,7 @@ them all, newest first.
 
 `queue_batch` validates, resolves the students through the district's tenant transaction and
 audits; this module turns the form into a `BatchRequest` and shows refusals next to their
-fields. The report page is `district_batches`' view, the same one districts see.
+fields. The report page is `district.batches`' view, the same one districts see.
 """
 
 from __future__ import annotations
@@ -18,17 +18,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.api.transcripts import DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES
 from gateway.control import vendors
 from gateway.errors import Conflict, NotFound, ValidationFailed
+from gateway.ferpa import DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES
 from gateway.outgoing.batches import BatchRequest, queue_batch
 from gateway.outgoing.report import list_batches, load_report
 from gateway.request_context import services
-from gateway.web import district_batches as views
-from gateway.web.admin_districts import district_url
-from gateway.web.admin_request import actor_for, control_db
-from gateway.web.auth import operator
-from gateway.web.pages import field, form, page, redirect, render
+from gateway.web.auth import SessionUser
+from gateway.web.console.districts import district_url
+from gateway.web.console.endpoint import console_page
+from gateway.web.console.request import actor_for, control_db
+from gateway.web.district import batches as views
+from gateway.web.pages import field, form, redirect, render
 from tenants.directory import District
 
 LIST_LIMIT = 200
@@ -107,17 +108,15 @@ def _release_form(
     )
 
 
-async def release_page(request: Request) -> Response:
+async def release_page(request: Request, user: SessionUser) -> Response:
     """The form with every choice (purpose, legal basis), for one connection."""
-    operator(request)
     district = await _district(request)
     connection = await _connection(request, district, request.query_params.get("connection", ""))
     defaults = {"purpose": DEFAULT_PURPOSE, "legal_basis": DEFAULT_BASIS}
     return _release_form(request, district, connection, defaults)
 
 
-async def release_queue(request: Request) -> Response:
-    user = operator(request)
+async def release_queue(request: Request, user: SessionUser) -> Response:
     data = await form(request)
     district = await _district(request)
     connection = await _connection(request, district, field(data, "connection"))
@@ -136,8 +135,7 @@ async def release_queue(request: Request) -> Response:
     return redirect(f"/admin/batches/{batch['batch_id']}?notice=queued")
 
 
-async def batch_list(request: Request) -> Response:
-    operator(request)
+async def batch_list(request: Request, user: SessionUser) -> Response:
     lea = request.query_params.get("district", "").strip().upper()[:20]
     async with control_db(request) as conn:
         rows = await list_batches(conn, lea_code=lea or None, limit=LIST_LIMIT)
@@ -151,9 +149,8 @@ async def batch_list(request: Request) -> Response:
     )
 
 
-async def batch_report(request: Request) -> Response:
+async def batch_report(request: Request, user: SessionUser) -> Response:
     """The report (HTML, `?format=csv`, or `?format=json`: the progress app.js polls)."""
-    user = operator(request)
     batch_id = views.parse_batch_id(request.path_params["batch_id"])
     async with control_db(request) as conn:
         report = await load_report(conn, batch_id)
@@ -181,8 +178,8 @@ async def batch_report(request: Request) -> Response:
 
 def routes() -> list[Route]:
     return [
-        page("/admin/districts/{lea}/release", release_page),
-        page("/admin/districts/{lea}/batches", release_queue, ["POST"]),
-        page("/admin/batches", batch_list),
-        page("/admin/batches/{batch_id}", batch_report),
+        console_page("/admin/districts/{lea}/release", release_page),
+        console_page("/admin/districts/{lea}/batches", release_queue, ["POST"]),
+        console_page("/admin/batches", batch_list),
+        console_page("/admin/batches/{batch_id}", batch_report),
     ]

@@ -18,6 +18,7 @@ import asyncpg
 
 from gateway.control import credentials, vendors
 from gateway.errors import NotFound
+from gateway.urls import etranscripts_url, token_url
 
 SECRET_MASK = vendors.MASK
 # One answer for every "not yours" and "not there", so a URL reveals nothing about other
@@ -73,30 +74,16 @@ class Outgoing:
     password: str = SECRET_MASK
 
 
-def api_urls(base_url: str, lea: str) -> tuple[str, str]:
-    """(eTranscripts URL, Token URL): the Information to Share a consumer needs."""
-    base = base_url.rstrip("/")
-    return f"{base}/api/v1/districts/{lea}/etranscripts", f"{base}/oauth2/token"
-
-
-def credential_status(row: dict[str, Any], now: datetime) -> str:
-    expires_at = row.get("expires_at")
-    if row["status"] == "active" and expires_at is not None and expires_at <= now:
-        return "expired"
-    return str(row["status"])
-
-
 def incoming(row: dict[str, Any], base_url: str, lea: str, now: datetime) -> Incoming:
-    etranscripts_url, token_url = api_urls(base_url, lea)
     return Incoming(
         name=row["label"],
         client_id=row["client_id"],
         consumer=row["consumer"] or "—",
-        status=credential_status(row, now),
+        status=credentials.effective_status(row, now),
         created_at=row["created_at"],
         last_used_at=row["last_used_at"],
-        etranscripts_url=etranscripts_url,
-        token_url=token_url,
+        etranscripts_url=etranscripts_url(base_url, lea),
+        token_url=token_url(base_url),
     )
 
 

@@ -12,10 +12,11 @@ from starlette.routing import Route
 
 from gateway.control import consumers, credentials
 from gateway.errors import BadRequest, Conflict
-from gateway.web.admin_request import actor_for, control_db, done, notice
-from gateway.web.admin_share import share_page
-from gateway.web.auth import operator
-from gateway.web.pages import field, form, page, render
+from gateway.web.auth import SessionUser
+from gateway.web.console.endpoint import console_page
+from gateway.web.console.request import actor_for, control_db, done, notice
+from gateway.web.console.share import share_page
+from gateway.web.pages import field, form, render
 
 # How long the secret in use keeps working after a rotation, so the consumer can switch over.
 OVERLAPS = {
@@ -37,8 +38,7 @@ def _filters(request: Request) -> dict[str, str]:
     }
 
 
-async def credential_list(request: Request) -> Response:
-    operator(request)
+async def credential_list(request: Request, user: SessionUser) -> Response:
     chosen = _filters(request)
     async with control_db(request) as conn:
         rows = await credentials.list_credentials(
@@ -60,8 +60,7 @@ async def credential_list(request: Request) -> Response:
     )
 
 
-async def credential_rotate(request: Request) -> Response:
-    user = operator(request)
+async def credential_rotate(request: Request, user: SessionUser) -> Response:
     data = await form(request)
     choice = OVERLAPS.get(field(data, "overlap"))
     if choice is None:
@@ -93,8 +92,7 @@ async def _active(request: Request) -> dict[str, Any]:
     return row
 
 
-async def credential_revoke_confirm(request: Request) -> Response:
-    operator(request)
+async def credential_revoke_confirm(request: Request, user: SessionUser) -> Response:
     row = await _active(request)
     holder = row["consumer"] or "The holder"
     scope = f"{row['district']}'s transcripts" if row["district"] else "the admin API"
@@ -114,8 +112,7 @@ async def credential_revoke_confirm(request: Request) -> Response:
     )
 
 
-async def credential_revoke(request: Request) -> Response:
-    user = operator(request)
+async def credential_revoke(request: Request, user: SessionUser) -> Response:
     await form(request)
     async with control_db(request) as conn:
         await credentials.revoke(
@@ -127,8 +124,8 @@ async def credential_revoke(request: Request) -> Response:
 def routes() -> list[Route]:
     one = "/admin/credentials/{client_id}"
     return [
-        page("/admin/credentials", credential_list),
-        page(f"{one}/rotate", credential_rotate, ["POST"]),
-        page(f"{one}/revoke", credential_revoke_confirm),
-        page(f"{one}/revoke", credential_revoke, ["POST"]),
+        console_page("/admin/credentials", credential_list),
+        console_page(f"{one}/rotate", credential_rotate, ["POST"]),
+        console_page(f"{one}/revoke", credential_revoke_confirm),
+        console_page(f"{one}/revoke", credential_revoke, ["POST"]),
     ]

@@ -11,9 +11,10 @@ from starlette.routing import Route
 
 from gateway.control import credentials, districts, vendors
 from gateway.errors import BadRequest, Conflict, ValidationFailed
-from gateway.web.admin_request import actor_for, control_db, done, notice, segment, values
-from gateway.web.auth import operator
-from gateway.web.pages import field, form, page, redirect, render
+from gateway.web.auth import SessionUser
+from gateway.web.console.endpoint import console_page
+from gateway.web.console.request import actor_for, control_db, done, notice, segment, values
+from gateway.web.pages import field, form, redirect, render
 
 KINDS = [("lea", "LEA (school district)"), ("charter", "Charter school")]
 LABELS = {"lea": "LEA code", "name": "Name", "kind": "Kind"}
@@ -23,13 +24,11 @@ def district_url(lea_code: str) -> str:
     return f"/admin/districts/{segment(lea_code)}"
 
 
-async def console_home(request: Request) -> Response:
-    operator(request)
+async def console_home(request: Request, user: SessionUser) -> Response:
     return redirect("/admin/districts")
 
 
-async def district_list(request: Request) -> Response:
-    operator(request)
+async def district_list(request: Request, user: SessionUser) -> Response:
     return await _list_page(request)
 
 
@@ -56,8 +55,7 @@ async def _list_page(
     )
 
 
-async def district_add(request: Request) -> Response:
-    user = operator(request)
+async def district_add(request: Request, user: SessionUser) -> Response:
     data = await form(request)
     entered = values(data, "lea", "name", "kind")
     entered["lea"] = entered["lea"].strip().upper()
@@ -74,8 +72,7 @@ async def district_add(request: Request) -> Response:
     return done(district_url(row["lea_code"]), "district-added")
 
 
-async def district_page(request: Request) -> Response:
-    operator(request)
+async def district_page(request: Request, user: SessionUser) -> Response:
     async with control_db(request) as conn:
         district = await districts.get(conn, request.path_params["lea"])
         incoming = await credentials.list_credentials(conn, district["lea_code"])
@@ -92,9 +89,8 @@ async def district_page(request: Request) -> Response:
     )
 
 
-async def district_status(request: Request) -> Response:
+async def district_status(request: Request, user: SessionUser) -> Response:
     """Suspend or resume: the form asks for confirmation first (data-confirm)."""
-    user = operator(request)
     data = await form(request)
     status = field(data, "status")
     if status not in ("active", "suspended"):
@@ -108,9 +104,9 @@ async def district_status(request: Request) -> Response:
 
 def routes() -> list[Route]:
     return [
-        page("/admin", console_home),
-        page("/admin/districts", district_list),
-        page("/admin/districts", district_add, ["POST"]),
-        page("/admin/districts/{lea}", district_page),
-        page("/admin/districts/{lea}/status", district_status, ["POST"]),
+        console_page("/admin", console_home),
+        console_page("/admin/districts", district_list),
+        console_page("/admin/districts", district_add, ["POST"]),
+        console_page("/admin/districts/{lea}", district_page),
+        console_page("/admin/districts/{lea}/status", district_status, ["POST"]),
     ]

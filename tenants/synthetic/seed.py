@@ -1,4 +1,4 @@
-"""Load synthetic district data (`tenants.synth`) into the data stores, fast, with COPY.
+"""Load synthetic district data (`tenants.synthetic.generator`) into the data stores, fast, with COPY.
 
 The loader connects as the owner role: COPY into a table with row-level security is refused
 to any role subject to it, and only the owner (BYPASSRLS) is exempt. It
@@ -42,7 +42,7 @@ from gateway.audit import Actor, AuditEvent, record
 from gateway.errors import ConfigurationError, StoreUnavailable
 from gateway.settings import Settings
 from tenants.stores import MAIN_STORE
-from tenants.synth import (
+from tenants.synthetic.generator import (
     DEMO_LEAS,
     TABLES,
     DistrictPlan,

@@ -8,15 +8,15 @@ from starlette.routing import Route
 
 from gateway.control import consumers
 from gateway.errors import Conflict, ValidationFailed
-from gateway.web.admin_request import actor_for, control_db, done, notice, values
-from gateway.web.auth import operator
-from gateway.web.pages import form, page, render
+from gateway.web.auth import SessionUser
+from gateway.web.console.endpoint import console_page
+from gateway.web.console.request import actor_for, control_db, done, notice, values
+from gateway.web.pages import form, render
 
 LABELS = {"name": "Name", "description": "Description"}
 
 
-async def consumer_list(request: Request) -> Response:
-    operator(request)
+async def consumer_list(request: Request, user: SessionUser) -> Response:
     return await _list_page(request)
 
 
@@ -40,8 +40,7 @@ async def _list_page(
     )
 
 
-async def consumer_add(request: Request) -> Response:
-    user = operator(request)
+async def consumer_add(request: Request, user: SessionUser) -> Response:
     entered = values(await form(request), "name", "description")
     if len(entered["description"]) > 1000:
         return await _list_page(request, {"description": "At most 1000 characters"}, entered, 422)
@@ -60,6 +59,6 @@ async def consumer_add(request: Request) -> Response:
 
 def routes() -> list[Route]:
     return [
-        page("/admin/consumers", consumer_list),
-        page("/admin/consumers", consumer_add, ["POST"]),
+        console_page("/admin/consumers", consumer_list),
+        console_page("/admin/consumers", consumer_add, ["POST"]),
     ]

@@ -6,7 +6,7 @@
   its lines as CSV); another district's batch is a 404 like one that does not exist.
 
 Every route is GET: the department maintains the setup, districts only look at it. District
-users see their own district and nothing else (`district_view`: any other district is a 404);
+users see their own district and nothing else (`endpoint.district_page` applies the guard: any other district is a 404);
 operators may open any district, for support. Writes by district users never get this far:
 `ReadOnlyForDistricts` answers them 403 app-wide.
 """
@@ -20,38 +20,26 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute
 
 from gateway.audit import Actor, AuditEvent
-from gateway.errors import NotFound
 from gateway.outgoing.report import list_batches, load_report
 from gateway.request_context import client_address, services
-from gateway.web import district_batches as batch_views
-from gateway.web import district_disclosures as log
-from gateway.web import district_setup as setup
-from gateway.web.auth import SessionUser, district_view
-from gateway.web.pages import page, redirect, render
+from gateway.web.auth import SessionUser
+from gateway.web.district import batches as batch_views
+from gateway.web.district import disclosures as log
+from gateway.web.district import setup as setup
+from gateway.web.district.endpoint import district_page
+from gateway.web.pages import redirect, render
 from tenants.directory import District
-
-
-async def _district(request: Request) -> tuple[SessionUser, District]:
-    """The signed-in viewer and the district of the URL, or a 404 (not theirs, or none)."""
-    lea = request.path_params["lea"]
-    user = district_view(request, lea)
-    district = await services(request).directory.by_lea(lea)
-    if district is None:
-        raise NotFound()
-    return user, district
 
 
 def _base_url(request: Request) -> str:
     return services(request).settings.base_url
 
 
-async def district_home(request: Request) -> Response:
-    _, district = await _district(request)
+async def district_home(request: Request, user: SessionUser, district: District) -> Response:
     return redirect(f"/districts/{district.lea_code}/setup")
 
 
-async def setup_page(request: Request) -> Response:
-    _, district = await _district(request)
+async def setup_page(request: Request, user: SessionUser, district: District) -> Response:
     lea = district.lea_code
     async with services(request).stores.control.acquire() as conn:
         outgoing = await setup.outgoing_list(conn, lea)
@@ -66,8 +54,7 @@ async def setup_page(request: Request) -> Response:
     )
 
 
-async def outgoing_page(request: Request) -> Response:
-    _, district = await _district(request)
+async def outgoing_page(request: Request, user: SessionUser, district: District) -> Response:
     async with services(request).stores.control.acquire() as conn:
         connection = await setup.outgoing_one(
             conn, district.lea_code, request.path_params["connection_id"]
@@ -77,8 +64,7 @@ async def outgoing_page(request: Request) -> Response:
     )
 
 
-async def incoming_page(request: Request) -> Response:
-    _, district = await _district(request)
+async def incoming_page(request: Request, user: SessionUser, district: District) -> Response:
     async with services(request).stores.control.acquire() as conn:
         credential = await setup.incoming_one(
             conn, _base_url(request), district.lea_code, request.path_params["client_id"]
@@ -88,8 +74,7 @@ async def incoming_page(request: Request) -> Response:
     )
 
 
-async def disclosures_page(request: Request) -> Response:
-    user, district = await _district(request)
+async def disclosures_page(request: Request, user: SessionUser, district: District) -> Response:
     filters = log.parse_filters(request.query_params)
     if filters.errors:
         return _disclosures(request, district, filters, None, status=400)
@@ -153,8 +138,7 @@ def _csv_export(
     )
 
 
-async def batches_page(request: Request) -> Response:
-    _, district = await _district(request)
+async def batches_page(request: Request, user: SessionUser, district: District) -> Response:
     async with services(request).stores.control.acquire() as conn:
         rows = await list_batches(conn, district_id=district.id)
     return render(
@@ -167,10 +151,9 @@ async def batches_page(request: Request) -> Response:
     )
 
 
-async def batch_page(request: Request) -> Response:
+async def batch_page(request: Request, user: SessionUser, district: District) -> Response:
     """One batch's report (HTML, `?format=csv`, or `?format=json` for the progress poll);
     only a batch of this district: any other is NotFound."""
-    user, district = await _district(request)
     batch_id = batch_views.parse_batch_id(request.path_params["batch_id"])
     async with services(request).stores.control.acquire() as conn:
         report = await load_report(conn, batch_id, district_id=district.id)
@@ -197,11 +180,11 @@ async def batch_page(request: Request) -> Response:
 
 def routes() -> list[BaseRoute]:
     return [
-        page("/districts/{lea}", district_home),
-        page("/districts/{lea}/setup", setup_page),
-        page("/districts/{lea}/setup/outgoing/{connection_id}", outgoing_page),
-        page("/districts/{lea}/setup/incoming/{client_id}", incoming_page),
-        page("/districts/{lea}/disclosures", disclosures_page),
-        page("/districts/{lea}/batches", batches_page),
-        page("/districts/{lea}/batches/{batch_id}", batch_page),
+        district_page("/districts/{lea}", district_home),
+        district_page("/districts/{lea}/setup", setup_page),
+        district_page("/districts/{lea}/setup/outgoing/{connection_id}", outgoing_page),
+        district_page("/districts/{lea}/setup/incoming/{client_id}", incoming_page),
+        district_page("/districts/{lea}/disclosures", disclosures_page),
+        district_page("/districts/{lea}/batches", batches_page),
+        district_page("/districts/{lea}/batches/{batch_id}", batch_page),
     ]

@@ -17,11 +17,12 @@ from starlette.routing import Route
 from gateway.control import vendors
 from gateway.outgoing.probe import check_connection
 from gateway.request_context import services
-from gateway.web.admin_districts import district_url
-from gateway.web.admin_request import actor_for, control_db
-from gateway.web.auth import operator
+from gateway.web.auth import SessionUser
 from gateway.web.connection_tests import ProbeState, connection_tests
-from gateway.web.pages import form, page, redirect
+from gateway.web.console.districts import district_url
+from gateway.web.console.endpoint import console_page
+from gateway.web.console.request import actor_for, control_db
+from gateway.web.pages import form, redirect
 
 
 def _wants_json(request: Request) -> bool:
@@ -32,9 +33,8 @@ def test_url(connection_id: UUID) -> str:
     return f"/admin/outgoing/{connection_id}/test"
 
 
-async def outgoing_test_start(request: Request) -> Response:
+async def outgoing_test_start(request: Request, user: SessionUser) -> Response:
     """Start the test and answer at once (202 to app.js, else 303 to the connection's page)."""
-    user = operator(request)
     await form(request)
     connection_id: UUID = request.path_params["id"]
     async with control_db(request) as conn:
@@ -53,9 +53,8 @@ async def outgoing_test_start(request: Request) -> Response:
     return redirect(f"{district_url(row['lea_code'])}/outgoing/{connection_id}#connection-test")
 
 
-async def outgoing_test_status(request: Request) -> Response:
+async def outgoing_test_status(request: Request, user: SessionUser) -> Response:
     """{state: idle|running|done, ok, headline, reason, message, tested_at}, for app.js."""
-    operator(request)
     async with control_db(request) as conn:
         row = await vendors.get(conn, request.path_params["id"])
     state = connection_tests(request.app).state_of(row)
@@ -64,6 +63,6 @@ async def outgoing_test_status(request: Request) -> Response:
 
 def routes() -> list[Route]:
     return [
-        page("/admin/outgoing/{id:uuid}/test", outgoing_test_status),
-        page("/admin/outgoing/{id:uuid}/test", outgoing_test_start, ["POST"]),
+        console_page("/admin/outgoing/{id:uuid}/test", outgoing_test_status),
+        console_page("/admin/outgoing/{id:uuid}/test", outgoing_test_start, ["POST"]),
     ]

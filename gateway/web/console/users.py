@@ -11,16 +11,16 @@ from starlette.routing import Route
 from gateway.control import users
 from gateway.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from gateway.request_context import services
-from gateway.web.admin_request import actor_for, control_db, done, notice, values
-from gateway.web.auth import operator
-from gateway.web.pages import field, form, page, render
+from gateway.web.auth import SessionUser
+from gateway.web.console.endpoint import console_page
+from gateway.web.console.request import actor_for, control_db, done, notice, values
+from gateway.web.pages import field, form, render
 
 ROLES = [("district", "District staff (read-only, one district)"), ("operator", "State operator")]
 LABELS = {"email": "Email", "role": "Role", "district": "District (LEA code)"}
 
 
-async def user_list(request: Request) -> Response:
-    operator(request)
+async def user_list(request: Request, user: SessionUser) -> Response:
     return await _list_page(request)
 
 
@@ -52,8 +52,7 @@ def _invite_page(request: Request, email: str, token: str) -> Response:
     return render(request, "admin/invite.html", email=email, link=link, days=days)
 
 
-async def user_add(request: Request) -> Response:
-    user = operator(request)
+async def user_add(request: Request, user: SessionUser) -> Response:
     entered = values(await form(request), "email", "role", "district")
     entered["district"] = entered["district"].strip().upper()
     actor = actor_for(request, user)
@@ -78,9 +77,8 @@ async def user_add(request: Request) -> Response:
     return _invite_page(request, added["email"], token)
 
 
-async def user_invite(request: Request) -> Response:
+async def user_invite(request: Request, user: SessionUser) -> Response:
     """A fresh set-password link for a user who lost theirs (or never used it)."""
-    user = operator(request)
     email = field(await form(request), "email")
     async with control_db(request) as conn:
         target = await users.get(conn, email)
@@ -90,8 +88,7 @@ async def user_invite(request: Request) -> Response:
     return _invite_page(request, target["email"], token)
 
 
-async def user_disable_confirm(request: Request) -> Response:
-    user = operator(request)
+async def user_disable_confirm(request: Request, user: SessionUser) -> Response:
     email = request.query_params.get("email", "")
     async with control_db(request) as conn:
         target = await users.get(conn, email)
@@ -117,8 +114,7 @@ def _refuse_self(own: str, target: str) -> None:
         raise BadRequest("You cannot disable your own account.")
 
 
-async def user_set_status(request: Request) -> Response:
-    user = operator(request)
+async def user_set_status(request: Request, user: SessionUser) -> Response:
     email = field(await form(request), "email")
     status = "disabled" if request.url.path.endswith("/disable") else "active"
     if status == "disabled":
@@ -130,10 +126,10 @@ async def user_set_status(request: Request) -> Response:
 
 def routes() -> list[Route]:
     return [
-        page("/admin/users", user_list),
-        page("/admin/users", user_add, ["POST"]),
-        page("/admin/users/invite", user_invite, ["POST"]),
-        page("/admin/users/disable", user_disable_confirm),
-        page("/admin/users/disable", user_set_status, ["POST"]),
-        page("/admin/users/enable", user_set_status, ["POST"]),
+        console_page("/admin/users", user_list),
+        console_page("/admin/users", user_add, ["POST"]),
+        console_page("/admin/users/invite", user_invite, ["POST"]),
+        console_page("/admin/users/disable", user_disable_confirm),
+        console_page("/admin/users/disable", user_set_status, ["POST"]),
+        console_page("/admin/users/enable", user_set_status, ["POST"]),
     ]

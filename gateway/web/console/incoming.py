@@ -17,11 +17,12 @@ from starlette.routing import Route
 
 from gateway.control import consumers, credentials, districts
 from gateway.errors import Conflict, NotFound, ValidationFailed
-from gateway.web.admin_districts import district_url
-from gateway.web.admin_request import actor_for, control_db, done, values
-from gateway.web.admin_share import share_page
-from gateway.web.auth import operator
-from gateway.web.pages import form, page, render
+from gateway.web.auth import SessionUser
+from gateway.web.console.districts import district_url
+from gateway.web.console.endpoint import console_page
+from gateway.web.console.request import actor_for, control_db, done, values
+from gateway.web.console.share import share_page
+from gateway.web.pages import form, render
 
 LABELS = {"name": "Name", "consumer": "Consumer"}
 # Cancel undoes a creation the operator just made; anything older goes through Delete.
@@ -34,8 +35,7 @@ async def _consumer_options(conn: asyncpg.Connection) -> list[tuple[str, str]]:
     ]
 
 
-async def incoming_new(request: Request) -> Response:
-    operator(request)
+async def incoming_new(request: Request, user: SessionUser) -> Response:
     return await _new_page(request)
 
 
@@ -61,8 +61,7 @@ async def _new_page(
     )
 
 
-async def incoming_create(request: Request) -> Response:
-    user = operator(request)
+async def incoming_create(request: Request, user: SessionUser) -> Response:
     data = await form(request)
     entered = values(data, "name", "consumer")
     errors = {} if entered["consumer"] else {"consumer": "Choose a consumer"}
@@ -107,9 +106,8 @@ def _cancellable(row: dict[str, Any], email: str) -> bool:
     return bool(fresh and row["created_by"] == f"operator:{email}" and row["status"] == "active")
 
 
-async def incoming_cancel(request: Request) -> Response:
+async def incoming_cancel(request: Request, user: SessionUser) -> Response:
     """Cancel on the Information to Share: the credential just made is revoked (and audited)."""
-    user = operator(request)
     await form(request)
     lea, client_id = request.path_params["lea"], request.path_params["client_id"]
     async with control_db(request) as conn:
@@ -120,8 +118,7 @@ async def incoming_cancel(request: Request) -> Response:
     return done(district_url(row["district"]), "incoming-cancelled")
 
 
-async def incoming_delete_confirm(request: Request) -> Response:
-    operator(request)
+async def incoming_delete_confirm(request: Request, user: SessionUser) -> Response:
     lea, client_id = request.path_params["lea"], request.path_params["client_id"]
     async with control_db(request) as conn:
         row = await _credential_of(conn, lea, client_id)
@@ -144,8 +141,7 @@ async def incoming_delete_confirm(request: Request) -> Response:
     )
 
 
-async def incoming_delete(request: Request) -> Response:
-    user = operator(request)
+async def incoming_delete(request: Request, user: SessionUser) -> Response:
     await form(request)
     lea, client_id = request.path_params["lea"], request.path_params["client_id"]
     async with control_db(request) as conn:
@@ -157,9 +153,9 @@ async def incoming_delete(request: Request) -> Response:
 def routes() -> list[Route]:
     prefix = "/admin/districts/{lea}/incoming"
     return [
-        page(f"{prefix}/new", incoming_new),
-        page(prefix, incoming_create, ["POST"]),
-        page(prefix + "/{client_id}/cancel", incoming_cancel, ["POST"]),
-        page(prefix + "/{client_id}/delete", incoming_delete_confirm),
-        page(prefix + "/{client_id}/delete", incoming_delete, ["POST"]),
+        console_page(f"{prefix}/new", incoming_new),
+        console_page(prefix, incoming_create, ["POST"]),
+        console_page(prefix + "/{client_id}/cancel", incoming_cancel, ["POST"]),
+        console_page(prefix + "/{client_id}/delete", incoming_delete_confirm),
+        console_page(prefix + "/{client_id}/delete", incoming_delete, ["POST"]),
     ]

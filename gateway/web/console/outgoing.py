@@ -3,7 +3,7 @@
 The repository validates and encrypts; this module shows its errors next to each field and
 keeps what the operator typed, except the Consumer Secret and the Password: those are
 write-only, never sent back to a browser, and left blank on edit to keep the stored ones.
-The Test button: `gateway.web.admin_connection_test` (routes) and
+The Test button: `gateway.web.console.connection_test` (routes) and
 `gateway.web.connection_tests` (the background tests this process runs).
 """
 
@@ -24,11 +24,12 @@ from gateway.control import districts, vendors
 from gateway.errors import NotFound, ValidationFailed
 from gateway.request_context import services
 from gateway.settings import MasterKey
-from gateway.web.admin_districts import district_url
-from gateway.web.admin_request import actor_for, control_db, done, values
-from gateway.web.auth import operator
+from gateway.web.auth import SessionUser
 from gateway.web.connection_tests import ProbeState, connection_tests
-from gateway.web.pages import form, page, render
+from gateway.web.console.districts import district_url
+from gateway.web.console.endpoint import console_page
+from gateway.web.console.request import actor_for, control_db, done, values
+from gateway.web.pages import form, render
 
 log = structlog.stdlib.get_logger("gateway.web")
 
@@ -126,15 +127,13 @@ def _editor(
     )
 
 
-async def outgoing_new(request: Request) -> Response:
-    operator(request)
+async def outgoing_new(request: Request, user: SessionUser) -> Response:
     async with control_db(request) as conn:
         district = await districts.get(conn, request.path_params["lea"])
     return _editor(request, district, entered={"grant_type": "password"})
 
 
-async def outgoing_create(request: Request) -> Response:
-    user = operator(request)
+async def outgoing_create(request: Request, user: SessionUser) -> Response:
     submitted = _submitted(await form(request))
     keys, allow_insecure = _settings(request)
     async with control_db(request) as conn:
@@ -154,8 +153,7 @@ async def outgoing_create(request: Request) -> Response:
     return done(district_url(district["lea_code"]), "outgoing-added")
 
 
-async def outgoing_edit(request: Request) -> Response:
-    operator(request)
+async def outgoing_edit(request: Request, user: SessionUser) -> Response:
     async with control_db(request) as conn:
         district = await districts.get(conn, request.path_params["lea"])
         row = await _connection_of(conn, district["lea_code"], request.path_params["id"])
@@ -163,8 +161,7 @@ async def outgoing_edit(request: Request) -> Response:
     return _editor(request, district, entered=row, connection=row, test=test)
 
 
-async def outgoing_update(request: Request) -> Response:
-    user = operator(request)
+async def outgoing_update(request: Request, user: SessionUser) -> Response:
     submitted = _submitted(await form(request))
     keys, allow_insecure = _settings(request)
     async with control_db(request) as conn:
@@ -192,8 +189,7 @@ async def outgoing_update(request: Request) -> Response:
     return done(district_url(district["lea_code"]), "outgoing-updated")
 
 
-async def outgoing_delete_confirm(request: Request) -> Response:
-    operator(request)
+async def outgoing_delete_confirm(request: Request, user: SessionUser) -> Response:
     async with control_db(request) as conn:
         row = await _connection_of(conn, request.path_params["lea"], request.path_params["id"])
     base = district_url(row["lea_code"])
@@ -212,8 +208,7 @@ async def outgoing_delete_confirm(request: Request) -> Response:
     )
 
 
-async def outgoing_delete(request: Request) -> Response:
-    user = operator(request)
+async def outgoing_delete(request: Request, user: SessionUser) -> Response:
     await form(request)
     async with control_db(request) as conn:
         row = await _connection_of(conn, request.path_params["lea"], request.path_params["id"])
@@ -224,10 +219,10 @@ async def outgoing_delete(request: Request) -> Response:
 def routes() -> list[Route]:
     prefix = "/admin/districts/{lea}/outgoing"
     return [
-        page(f"{prefix}/new", outgoing_new),
-        page(prefix, outgoing_create, ["POST"]),
-        page(prefix + "/{id:uuid}", outgoing_edit),
-        page(prefix + "/{id:uuid}", outgoing_update, ["POST"]),
-        page(prefix + "/{id:uuid}/delete", outgoing_delete_confirm),
-        page(prefix + "/{id:uuid}/delete", outgoing_delete, ["POST"]),
+        console_page(f"{prefix}/new", outgoing_new),
+        console_page(prefix, outgoing_create, ["POST"]),
+        console_page(prefix + "/{id:uuid}", outgoing_edit),
+        console_page(prefix + "/{id:uuid}", outgoing_update, ["POST"]),
+        console_page(prefix + "/{id:uuid}/delete", outgoing_delete_confirm),
+        console_page(prefix + "/{id:uuid}/delete", outgoing_delete, ["POST"]),
     ]
