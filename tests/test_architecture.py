@@ -3,6 +3,9 @@
 * District data is reached only through a tenant transaction: SQL naming a district table
   lives in the query modules, whose functions all take a TenantConnection, or in the owner-role
   bulk loader (`tenants/synthetic/seed.py`, which bypasses RLS by design and never serves a request).
+* District SQL routes to one district: every statement that names a district table pins it
+  with `district_id = $n` (or a district_id join to a pinned table), the form a Citus
+  coordinator sends to one shard (tests/sql_routing.py; on Citus, tests/citus checks EXPLAIN).
 * Settings are read once: only gateway/settings.py reads the environment (`gateway serve`
   writes one variable for the workers it spawns).
 * Imports run one way: `LAYERS` names, for each package or folder, the others it may import
@@ -16,6 +19,8 @@ import ast
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from tests.sql_routing import unrouted
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGES = [REPO / "gateway", REPO / "tenants"]
@@ -38,6 +43,7 @@ QUERY_MODULES = {
     "tenants/queries/transcripts.py",
     "tenants/queries/disclosures.py",
     "tenants/queries/releases.py",
+    "tenants/loading/replace.py",
 }
 BULK_LOADER = {"tenants/synthetic/seed.py"}
 
@@ -100,6 +106,7 @@ UNITS = {
     "gateway.database": "database",
     "gateway.control": "control",
     "gateway.oauth": "oauth",
+    "gateway.oidc": "oidc",
     "gateway.pesc": "pesc",
     "gateway.outgoing": "outgoing",
     "gateway.api": "api",
@@ -111,6 +118,7 @@ UNITS = {
     "tenants": "tenants",
     "tenants.queries": "tenants.queries",
     "tenants.synthetic": "tenants.synthetic",
+    "tenants.loading": "tenants.loading",
 }
 # Unit → the other units it may import (its own modules it always may).
 LAYERS: dict[str, set[str]] = {
@@ -118,19 +126,52 @@ LAYERS: dict[str, set[str]] = {
     "tenants": {"core"},
     "tenants.queries": {"tenants"},
     "tenants.synthetic": {"core", "tenants"},
+    # Loads record themselves in the control plane and read PESC with its untrusted-XML rules.
+    "tenants.loading": {"core", "control", "pesc", "tenants"},
     "crypto": {"core"},
     "database": {"core"},
     "control": {"core", "crypto"},
     "pesc": {"core", "tenants"},
     # The token endpoints, like every HTTP handler, read the worker's Services off the request.
     "oauth": {"core", "crypto", "tenants", "services"},
+    # The relying party of the state's OpenID provider: protocol and pure decisions only;
+    # its routes are web's, its accounts control's, its sessions web's.
+    "oidc": {"core", "crypto"},
     "outgoing": {"core", "control", "pesc", "tenants", "tenants.queries"},
     # Services wires the owners together (web sessions hand housekeeping their purge).
-    "services": {"core", "oauth", "tenants", "web"},
+    "services": {"core", "oauth", "oidc", "tenants", "web"},
     "api": {"core", "services", "oauth", "pesc", "tenants", "tenants.queries"},
-    "admin": {"core", "services", "control", "crypto", "oauth", "outgoing", "pesc"},
-    "web": {"core", "services", "control", "outgoing", "tenants", "web.console", "web.district"},
-    "web.console": {"core", "services", "control", "outgoing", "tenants", "web", "web.district"},
+    "admin": {
+        "core",
+        "services",
+        "control",
+        "crypto",
+        "oauth",
+        "outgoing",
+        "pesc",
+        "tenants",
+        "tenants.loading",
+    },
+    "web": {
+        "core",
+        "services",
+        "control",
+        "oidc",
+        "outgoing",
+        "tenants",
+        "web.console",
+        "web.district",
+    },
+    "web.console": {
+        "core",
+        "services",
+        "control",
+        "outgoing",
+        "tenants",
+        "tenants.loading",
+        "web",
+        "web.district",
+    },
     "web.district": {
         "core",
         "services",
@@ -138,6 +179,7 @@ LAYERS: dict[str, set[str]] = {
         "outgoing",
         "tenants",
         "tenants.queries",
+        "tenants.loading",
         "web",
     },
     "cli": {
@@ -152,12 +194,16 @@ LAYERS: dict[str, set[str]] = {
         "tenants",
         "tenants.queries",
         "tenants.synthetic",
+        "tenants.loading",
     },
     "app": {"core", "services", "admin", "api", "database", "oauth", "outgoing", "web"},
 }
 FACES = {"api", "admin", "web", "web.console", "web.district", "cli", "app"}
 # Directions that must never be allowed, whatever the table above comes to say.
-NEVER = {(low, face) for low in ("tenants", "tenants.queries", "core", "pesc") for face in FACES}
+NEVER = {
+    (low, face) for low in ("tenants", "tenants.queries", "core", "pesc", "oidc") for face in FACES
+}
+NEVER |= {("oidc", "control"), ("oidc", "tenants")}
 NEVER |= {("outgoing", "api"), ("outgoing", "admin"), ("web.district", "web.console")}
 NEVER |= {
     (unit, "tenants.synthetic") for unit in LAYERS if unit not in ("cli", "tenants.synthetic")
@@ -232,3 +278,18 @@ def test_the_layer_check_fails_on_a_wrong_import() -> None:
     assert wrong_imports([("gateway.newfolder.x", "")]) == [
         "gateway.newfolder.x is in no unit of UNITS"
     ]
+
+
+def district_statements(name: str) -> list[str]:
+    return [s for s in string_literals(REPO / name) if DISTRICT_SQL.search(s)]
+
+
+def test_district_queries_route_to_one_district() -> None:
+    offenders = {
+        f"{name}: {sql.strip()[:80]!r} leaves {tables}"
+        for name in sorted(QUERY_MODULES | BULK_LOADER)
+        for sql in district_statements(name)
+        if (tables := unrouted(sql, DISTRICT_TABLES, bulk=name in BULK_LOADER))
+    }
+    assert not offenders, sorted(offenders)
+    assert all(district_statements(name) for name in QUERY_MODULES | BULK_LOADER)

@@ -252,10 +252,12 @@ async def _register(
     return targets, [c for c in codes if c in created_codes]
 
 
+# Filtered by `district_id = ANY(...)`, not correlated with unnest(): Citus pushes this down
+# to the shards that hold those districts; a correlated EXISTS is a join it cannot plan.
 _HAS_DATA = """
-SELECT d FROM unnest($1::integer[]) AS d
-WHERE EXISTS (SELECT 1 FROM schools WHERE district_id = d)
-   OR EXISTS (SELECT 1 FROM students WHERE district_id = d)
+SELECT DISTINCT district_id AS d FROM schools WHERE district_id = ANY($1::integer[])
+UNION
+SELECT DISTINCT district_id AS d FROM students WHERE district_id = ANY($1::integer[])
 """
 
 

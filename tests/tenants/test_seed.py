@@ -49,7 +49,7 @@ async def counts_as_app(database: PgDatabase, district_id: int) -> dict[str, int
     conn = await asyncpg.connect(database.app_url)
     try:
         async with conn.transaction(readonly=True):
-            await conn.execute("SELECT set_config('app.district_id', $1, true)", str(district_id))
+            await conn.execute(f"SET LOCAL app.district_id = '{int(district_id):d}'")
             return {
                 # Table names come from TABLES, not from input.
                 table: await conn.fetchval(
