@@ -162,7 +162,9 @@ def transcripts_over(district_count: int | None) -> Callable[[Context], list[Req
         by_district = {c.district: c for c in chosen}
         wanted = sorted({r["lea_code"] for r in rows})
         with ThreadPoolExecutor(max_workers=8) as pool:
-            tokens = dict(zip(wanted, pool.map(lambda d: ctx.token(by_district[d]), wanted)))
+            tokens = dict(
+                zip(wanted, pool.map(lambda d: ctx.token(by_district[d]), wanted), strict=True)
+            )
         return [
             Request(
                 "GET",
