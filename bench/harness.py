@@ -261,7 +261,15 @@ def provision(
 
     seeded: Seeded | None = None
     took: float | None = None
-    if plan.seed and cli.has("seed"):
+    # A home already seeded at this size needs no probe of the command (which, on a busy
+    # machine, can be slow enough to time out and silently turn a run into a seedless one).
+    have = state.seeded
+    reused = (
+        have is not None
+        and have.students == plan.data.students
+        and have.districts >= plan.data.districts
+    )
+    if plan.seed and (reused or cli.has("seed")):
         data = plan.data
         say(f"gateway seed --districts {data.districts} --students {data.students}")
         took = seed(cli, state, data, plan.seed_timeout_s)

@@ -113,7 +113,7 @@ class GatewayCli:
     def has(self, *command: str) -> bool:
         """Whether `gateway COMMAND --help` succeeds (a command still being written may not)."""
         try:
-            self.run(*command, "--help", timeout=30)
+            self.run(*command, "--help", timeout=120)  # a loaded machine starts slowly
         except BenchError:
             return False
         return True
