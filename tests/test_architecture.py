@@ -106,6 +106,9 @@ UNITS = {
     "gateway.database": "database",
     "gateway.control": "control",
     "gateway.oauth": "oauth",
+    # RFC 6749 §5.2 errors are the OAuth branch of the one exception tree (errors.py), which
+    # the edge raises for the token endpoint too.
+    "gateway.oauth.errors": "core",
     "gateway.oidc": "oidc",
     "gateway.pesc": "pesc",
     "gateway.outgoing": "outgoing",
