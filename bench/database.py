@@ -42,6 +42,14 @@ def stop(server: EmbeddedServer) -> None:
     server.handle.cleanup()
 
 
+def postgres_bin() -> Path | None:
+    """The embedded server's binaries (pgbench among them)."""
+    import pgserver
+
+    found = Path(pgserver.__file__).parent / "pginstall" / "bin"
+    return found if found.is_dir() else None
+
+
 def server_version(url: str) -> str:
     async def go() -> str:
         conn = await asyncpg.connect(url, timeout=10)

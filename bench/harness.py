@@ -25,16 +25,22 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import FrameType
 
-from bench import database, machine
+from bench import database, machine, peer, pgbench
 from bench.cpu import BUSY_OTHER_CORES
 from bench.errors import BenchError
-from bench.measurement import Measurement, Target, measure_once, wait_for_quiet
+from bench.measurement import (
+    Measurement,
+    Target,
+    measure_once,
+    measure_process,
+    wait_for_quiet,
+)
 from bench.provision import (
     Credential,
     GatewayCli,
@@ -57,7 +63,7 @@ from bench.report import (
     write_json,
 )
 from bench.requestfile import Request, write_requests
-from bench.scenarios import Context, Scenario, select, send
+from bench.scenarios import Context, Scenario, select, send, students_sample, token_request
 from bench.server import GatewayServer
 from bench.wrk import LUA_SCRIPT, LoadShape, run_wrk, wrk_path
 
@@ -204,11 +210,14 @@ def run(plan: Plan, options: argparse.Namespace) -> int:
             hint = "" if options.fresh else " (a reused --home? `--fresh` rebuilds its database)"
             raise BenchError(f"{exc}{hint}") from exc
         notes: list[str] = []
-        seeded, credentials = provision(cli, state, plan, notes)
+        seeded, credentials, seed_s = provision(cli, state, plan, notes)
         results: list[ScenarioResult] = []
+        servers: list[dict[str, object]] = []
         for workers in plan.workers:
-            results += measure_workers(plan, workers, env, home, db, seeded, credentials, notes)
-        fill_ratios(results)
+            results += measure_workers(
+                plan, workers, env, home, db, seeded, credentials, notes, servers
+            )
+        fill_ratios(results, {s.name: s.compare_to for s in plan.scenarios})
         run_facts = {
             "mode": plan.mode,
             "workers": list(plan.workers),
@@ -224,6 +233,8 @@ def run(plan: Plan, options: argparse.Namespace) -> int:
             "postgres": database.server_version(db.owner_url),
             "data": _data_label(seeded, credentials),
             "seeded": asdict(seeded) if seeded else None,
+            "seed": {**asdict(plan.data), "seconds": seed_s} if seeded else None,
+            "servers": servers,
             "credentials": len(credentials),
             "home": str(home) if options.home or options.keep else None,
             "notes": notes,
@@ -243,12 +254,22 @@ def run(plan: Plan, options: argparse.Namespace) -> int:
 
 def provision(
     cli: GatewayCli, state: State, plan: Plan, notes: list[str]
-) -> tuple[Seeded | None, list[Credential]]:
-    """Seed (when `gateway seed` exists), register districts, a consumer and credentials."""
+) -> tuple[Seeded | None, list[Credential], float | None]:
+    """Seed (when `gateway seed` exists), register districts, a consumer and credentials.
+    Also returns how long `gateway seed` took (None: nothing to seed, or a reused home)."""
     from tenants.synthetic.generator import district_plans
 
     seeded: Seeded | None = None
-    if plan.seed and cli.has("seed"):
+    took: float | None = None
+    # A home already seeded at this size needs no probe of the command (which, on a busy
+    # machine, can be slow enough to time out and silently turn a run into a seedless one).
+    have = state.seeded
+    reused = (
+        have is not None
+        and have.students == plan.data.students
+        and have.districts >= plan.data.districts
+    )
+    if plan.seed and (reused or cli.has("seed")):
         data = plan.data
         say(f"gateway seed --districts {data.districts} --students {data.students}")
         took = seed(cli, state, data, plan.seed_timeout_s)
@@ -267,7 +288,7 @@ def provision(
     districts = [p.lea_code for p in district_plans(plan.credentials)]
     ensure_consumer(cli)
     say(f"gateway credential issue x {len(districts)}")
-    return seeded, issue_credentials(cli, state, districts)
+    return seeded, issue_credentials(cli, state, districts), took
 
 
 def measure_workers(
@@ -279,6 +300,7 @@ def measure_workers(
     seeded: Seeded | None,
     credentials: list[Credential],
     notes: list[str],
+    servers: list[dict[str, object]],
 ) -> list[ScenarioResult]:
     server_env = dict(env)
     if workers > 1:
@@ -291,14 +313,26 @@ def measure_workers(
     log = home / "logs" / f"serve-w{workers}.log"
     say(f"gateway serve --workers {workers}")
     with GatewayServer(server_env, home, workers, log) as server:
-        server.wait_ready()
+        ready_s = server.wait_ready()
+        say(f"  ready in {ready_s:.1f} s")
         ctx = Context(server.base_url, credentials, seeded, db.owner_url)
         target = Target(server, db.server.handle.get_postmaster_info().process.pid)
         results = []
         for scenario in plan.scenarios:
-            result = measure(plan, scenario, ctx, target, home)
+            result = measure(plan, scenario, ctx, target, home, db)
             say(f"  [{workers}w] {scenario.name}: {_progress(result)}")
             results.append(result)
+        facts: dict[str, object] = {
+            "workers": workers,
+            "ready_s": round(ready_s, 2),
+            "worker_rss_mib": server.worker_rss_mib(),
+        }
+        if credentials:
+            try:
+                facts["feed_refresh_ms"] = feed_refresh_ms(ctx, credentials[-1])
+            except BenchError as exc:
+                notes.append(f"Change-feed refresh not measured: {exc}")
+        servers.append(facts)
     warnings = _log_warnings(log)
     if warnings:
         notes.append(
@@ -309,38 +343,144 @@ def measure_workers(
 
 
 def measure(
-    plan: Plan, scenario: Scenario, ctx: Context, target: Target, home: Path
+    plan: Plan,
+    scenario: Scenario,
+    ctx: Context,
+    target: Target,
+    home: Path,
+    db: database.Database,
 ) -> ScenarioResult:
     """Prepare, probe, warm up and measure one scenario; failures become the result's note."""
     workers = target.server.workers
-    result = ScenarioResult(workers, scenario.name, scenario.floor)
+    result = ScenarioResult(workers, scenario.name, scenario.floor, kind=scenario.kind)
     if scenario.needs_seed and ctx.seeded is None:
         result.status, result.note = SKIPPED, "needs seeded students (none were loaded)"
         return result
-    wrk_log = home / "logs" / f"wrk-w{workers}.log"
     try:
-        requests = list(scenario.prepare(ctx))
-        path = write_requests(home / "requests" / f"{scenario.name}-w{workers}.tsv", requests)
-        result.distinct_requests = len(requests)
-        probe(ctx.base_url, requests)
-        best: Measurement | None = None
-        for attempt in range(1, plan.attempts + 1):
-            result.quiet_wait_s += wait_for_quiet(target, plan.quiet_wait_s)
-            if plan.warmup_s > 0:
-                run_wrk(ctx.base_url, path, plan.warmup_s, plan.shape, wrk_log)
-            measured = measure_once(target, path, plan.duration_s, plan.shape, wrk_log)
-            result.attempts = attempt
-            if best is None or measured.other_cores < best.other_cores:
-                best = measured
-            if measured.other_cores <= BUSY_OTHER_CORES:
-                break
-        assert best is not None
-        result.measured(best)
+        with ExitStack() as stack:
+            once = _driver(plan, scenario, ctx, target, home, db, result, stack)
+            if once is None:
+                return result  # skipped, the reason in the note
+            best: Measurement | None = None
+            for attempt in range(1, plan.attempts + 1):
+                result.quiet_wait_s += wait_for_quiet(target, plan.quiet_wait_s)
+                measured = once()
+                result.attempts = attempt
+                if best is None or measured.other_cores < best.other_cores:
+                    best = measured
+                if measured.other_cores <= BUSY_OTHER_CORES:
+                    break
+            assert best is not None
+            result.measured(best)
     except BenchError as exc:
         result.status, result.note = FAILED, str(exc)
     except Exception as exc:  # a scenario's own bug must not end the run: report it
         result.status, result.note = FAILED, f"{type(exc).__name__}: {exc}"
     return result
+
+
+def _driver(
+    plan: Plan,
+    scenario: Scenario,
+    ctx: Context,
+    target: Target,
+    home: Path,
+    db: database.Database,
+    result: ScenarioResult,
+    stack: ExitStack,
+) -> Callable[[], Measurement] | None:
+    """What one measurement of `scenario` runs (after its warm-up); None when skipped."""
+    workers = target.server.workers
+    wrk_log = home / "logs" / f"wrk-w{workers}.log"
+    requests_file = home / "requests" / f"{scenario.name}-w{workers}.tsv"
+    if scenario.kind == "pgbench":
+        binary = pgbench.pgbench_path(database.postgres_bin())
+        if binary is None:
+            result.status = SKIPPED
+            result.note = "pgbench not found (it comes with the PostgreSQL binaries; apt-get install postgresql-client)"
+            return None
+        rows = students_sample(ctx)
+        if not rows:
+            raise BenchError("no students without a hold in the credentialed districts")
+        pgbench.prepare_picks(db.owner_url, [(r["district_id"], r["student_id"]) for r in rows])
+        result.distinct_requests = len(rows)
+        spec = pgbench.PgbenchRun(binary, db.app_url, plan.shape.connections, plan.shape.threads)
+        work = home / "pgbench"
+
+        def run_pgbench() -> Measurement:
+            if plan.warmup_s > 0:
+                pgbench.run(spec, len(rows), plan.warmup_s, work)
+            return measure_process(
+                target.server.process.pid,
+                target.postmaster_pid,
+                lambda: pgbench.run(spec, len(rows), plan.duration_s, work),
+            )
+
+        return run_pgbench
+    if scenario.kind == "peer":
+        if workers != 1:
+            result.status, result.note = SKIPPED, "compared at 1 worker: one process each"
+            return None
+        try:
+            peer.install(home / "logs" / "npm.log")
+        except peer.PeerUnavailable as exc:
+            result.status, result.note = SKIPPED, str(exc)
+            return None
+        server = stack.enter_context(peer.PeerServer(home / "logs" / "peer.log"))
+        server.wait_ready()
+        credential = Credential(server.client_id, server.client_secret, "")
+        request = token_request(credential)
+        peer_request = Request(request.method, "/token", request.headers, request.body)
+        path = write_requests(requests_file, [peer_request])
+        result.distinct_requests = 1
+        probe(server.base_url, [peer_request])
+
+        def run_peer() -> Measurement:
+            if plan.warmup_s > 0:
+                run_wrk(server.base_url, path, plan.warmup_s, plan.shape, wrk_log)
+            return measure_process(
+                server.process.pid,
+                target.postmaster_pid,
+                lambda: run_wrk(server.base_url, path, plan.duration_s, plan.shape, wrk_log),
+            )
+
+        return run_peer
+    requests = list(scenario.prepare(ctx))
+    path = write_requests(requests_file, requests)
+    result.distinct_requests = len(requests)
+    probe(ctx.base_url, requests)
+
+    def run_gateway() -> Measurement:
+        if plan.warmup_s > 0:
+            run_wrk(ctx.base_url, path, plan.warmup_s, plan.shape, wrk_log)
+        return measure_once(target, path, plan.duration_s, plan.shape, wrk_log)
+
+    return run_gateway
+
+
+def feed_refresh_ms(ctx: Context, credential: Credential, timeout_s: float = 30.0) -> float:
+    """How long a district change takes to reach the worker through the change feed: suspend
+    the credential's district (as the owner, straight in SQL), time until the token endpoint
+    refuses it, then reactivate it and wait until tokens are issued again."""
+    form = "grant_type=client_credentials"
+
+    def refused() -> bool:
+        return send(ctx.base_url, token_request(credential, form))[0] != 200
+
+    def flip(status: str) -> float:
+        ctx.query(
+            "UPDATE districts SET status = $1 WHERE lea_code = $2", status, credential.district
+        )
+        started = time.monotonic()
+        while time.monotonic() - started < timeout_s:
+            if refused() == (status != "active"):
+                return (time.monotonic() - started) * 1000
+            time.sleep(0.002)
+        raise BenchError(f"a district set {status} was not seen in {timeout_s:.0f} s")
+
+    took = flip("suspended")
+    flip("active")
+    return round(took, 1)
 
 
 def probe(base_url: str, requests: Sequence[Request]) -> None:

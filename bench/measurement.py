@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,19 @@ def wait_for_quiet(target: Target, limit_s: float) -> float:
         if other_cores_now(target) <= cpu.BUSY_OTHER_CORES:
             break
     return round(time.monotonic() - started, 1)
+
+
+def measure_process(
+    pgid: int,
+    postmaster_pid: int | None,
+    run: Callable[[], WrkResult],
+) -> Measurement:
+    """A measurement of something that is not the gateway (pgbench, the peer): CPU around
+    `run`, no server counters (non-2xx answers show in wrk's own error counts)."""
+    before = cpu.sample(pgid, postmaster_pid)
+    result = run()
+    after = cpu.sample(pgid, postmaster_pid)
+    return Measurement(result, {}, cpu.cores(before, after))
 
 
 def measure_once(

@@ -24,6 +24,9 @@ class ScenarioResult:
     p50_ms: float | None = None
     p99_ms: float | None = None
     ratio: float | None = None  # rps / the floor's rps (same run, same workers); floors 1.0
+    # rps / each further baseline's rps (same run): the pgbench floor, the peer.
+    ratios: dict[str, float] = field(default_factory=dict)
+    kind: str = "wrk"  # wrk | pgbench | peer
     requests: int | None = None
     duration_s: float | None = None
     distinct_requests: int | None = None  # lines in the request file wrk replayed
@@ -64,14 +67,22 @@ def _statuses(statuses: dict[str, int]) -> str:
     return ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items()) if not s.startswith("2"))
 
 
-def fill_ratios(results: list[ScenarioResult]) -> None:
-    """Each scenario's req/s over its floor's, for the same worker count; floors get 1.0."""
-    floors = {(r.workers, r.scenario): r.rps for r in results if r.floor is None and r.rps}
+def fill_ratios(
+    results: list[ScenarioResult], compare_to: dict[str, tuple[str, ...]] | None = None
+) -> None:
+    """Each scenario's req/s over its floor's, for the same worker count; floors get 1.0.
+    `compare_to` names further baselines per scenario: the same worker count's, else (the
+    peer runs once, as one process) the one worker run's."""
+    rates = {(r.workers, r.scenario): r.rps for r in results if r.rps}
     for r in results:
         if r.rps is None:
             continue
-        base = r.rps if r.floor is None else floors.get((r.workers, r.floor))
+        base = r.rps if r.floor is None else rates.get((r.workers, r.floor))
         r.ratio = round(r.rps / base, 3) if base else None
+        for other in (compare_to or {}).get(r.scenario, ()):
+            base = rates.get((r.workers, other)) or rates.get((1, other))
+            if base:
+                r.ratios[other] = round(r.rps / base, 3)
 
 
 def document(
@@ -99,6 +110,9 @@ def _cores(cpu: dict[str, float]) -> str:
     return "/".join(f"{cpu[k]:.1f}" for k in ("gateway", "postgres", "wrk", "other"))
 
 
+_SHORT = {"floor_pgbench": "/pgbench", "peer_oidc_provider": "/oidc-provider"}
+
+
 def _status_cell(r: ScenarioResult) -> str:
     if r.status == OK:
         other = r.cpu_cores.get("other", 0.0)
@@ -107,6 +121,31 @@ def _status_cell(r: ScenarioResult) -> str:
         return "ok" if r.attempts <= 1 else f"ok ({r.attempts} tries: the machine was busy)"
     label = {ERRORS: "**ERRORS**", FAILED: "**FAILED**", SKIPPED: "skipped"}[r.status]
     return f"{label}: {r.note}".replace("|", "\\|")
+
+
+def _facts_lines(run: dict[str, Any]) -> list[str]:
+    """Seed time, and per server start: time to ready, worker RSS, change-feed refresh."""
+    lines = []
+    seed = run.get("seed")
+    if seed:
+        took = seed.get("seconds")
+        lines.append(
+            f"- `gateway seed --districts {seed['districts']} --students {seed['students']}`: "
+            + (f"{took:,.1f} s" if took is not None else "reused (already seeded in --home)")
+        )
+    for server in run.get("servers", []):
+        parts = [f"ready in {server['ready_s']:.1f} s"]
+        if server.get("worker_rss_mib"):
+            rss = ", ".join(f"{m:.1f}" for m in server["worker_rss_mib"])
+            parts.append(f"worker RSS after the run {rss} MiB")
+        if server.get("feed_refresh_ms") is not None:
+            parts.append(
+                f"a district change reached the worker in {server['feed_refresh_ms']:.0f} ms"
+            )
+        if server.get("full_reload_ms") is not None:
+            parts.append(f"full change-feed resync {server['full_reload_ms']:.0f} ms")
+        lines.append(f"- {server['workers']} worker(s): " + "; ".join(parts))
+    return lines
 
 
 def markdown(doc: dict[str, Any], results: list[ScenarioResult]) -> str:
@@ -122,15 +161,18 @@ def markdown(doc: dict[str, Any], results: list[ScenarioResult]) -> str:
         f"Python {machine['python']}; PostgreSQL {run['postgres']}; "
         f"data: {run['data']}; commit {machine['git_commit'] or '?'}.",
         "",
-        "| workers | scenario | req/s | p50 ms | p99 ms | floor | ratio | cores gw/pg/wrk/other | status |",
-        "| ---: | --- | ---: | ---: | ---: | --- | ---: | --- | --- |",
+        "| workers | scenario | req/s | p50 ms | p99 ms | floor | ratio | other ratios | cores gw/pg/wrk/other | status |",
+        "| ---: | --- | ---: | ---: | ---: | --- | ---: | --- | --- | --- |",
     ]
     for r in results:
+        others = ", ".join(f"{_SHORT.get(k, k)} {v:.2f}" for k, v in r.ratios.items()) or "-"
+        floor = r.floor or ("(peer)" if r.kind == "peer" else "(floor)")
         lines.append(
             f"| {r.workers} | {r.scenario} | {_num(r.rps)} | {_num(r.p50_ms, 2)} | "
-            f"{_num(r.p99_ms, 2)} | {r.floor or '(floor)'} | {_num(r.ratio, 2)} | "
+            f"{_num(r.p99_ms, 2)} | {floor} | {_num(r.ratio, 2)} | {others} | "
             f"{_cores(r.cpu_cores)} | {_status_cell(r)} |"
         )
+    lines += ["", *_facts_lines(run)]
     notes = list(run.get("notes", []))
     busy = [r for r in results if r.cpu_cores.get("other", 0) > BUSY_OTHER_CORES]
     if busy:

@@ -28,6 +28,7 @@ import base64
 import http.client
 import json
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus, urlsplit
@@ -78,6 +79,11 @@ class Scenario:
     prepare: Callable[[Context], Sequence[Request]]
     floor: str | None = None  # the floor it is compared to; None: this is a floor
     needs_seed: bool = False  # skipped (with a note) when no synthetic data was loaded
+    # How it is driven: "wrk" against the gateway; "pgbench" (the database alone, see
+    # pgbench.py: `prepare` returns no requests); "peer" (wrk against node oidc-provider).
+    kind: str = "wrk"
+    # Further baselines it is reported against (a ratio each), besides its floor.
+    compare_to: tuple[str, ...] = ()
 
     @property
     def is_floor(self) -> bool:
@@ -130,7 +136,7 @@ def token_basic(ctx: Context) -> list[Request]:
 
 
 _STUDENTS = """
-SELECT d.lea_code, s.student_id
+SELECT d.district_id, d.lea_code, s.student_id
   FROM students s JOIN districts d USING (district_id)
  WHERE d.lea_code = ANY($1::text[])
    AND NOT EXISTS (SELECT 1 FROM transcript_holds h WHERE h.district_id = s.district_id
@@ -148,10 +154,17 @@ def transcripts_over(district_count: int | None) -> Callable[[Context], list[Req
         chosen = sorted(ctx.credentials, key=lambda c: c.district)[:district_count]
         if not chosen:
             raise BenchError("transcript scenarios need credentials")
-        tokens = {c.district: ctx.token(c) for c in chosen}
-        rows = ctx.query(_STUDENTS, list(tokens), 6000)
+        rows = ctx.query(_STUDENTS, [c.district for c in chosen], 6000)
         if not rows:
             raise BenchError("no students without a hold in the credentialed districts")
+        # Tokens only for the districts the sample reaches (at national scale, thousands),
+        # a few at a time.
+        by_district = {c.district: c for c in chosen}
+        wanted = sorted({r["lea_code"] for r in rows})
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            tokens = dict(
+                zip(wanted, pool.map(lambda d: ctx.token(by_district[d]), wanted), strict=True)
+            )
         return [
             Request(
                 "GET",
@@ -162,6 +175,21 @@ def transcripts_over(district_count: int | None) -> Callable[[Context], list[Req
         ]
 
     return prepare
+
+
+def students_sample(ctx: Context, district_count: int | None = None) -> list[dict[str, Any]]:
+    """The same students the transcript scenarios fetch (district_id, lea_code, student_id)."""
+    chosen = sorted(ctx.credentials, key=lambda c: c.district)[:district_count]
+    return ctx.query(_STUDENTS, [c.district for c in chosen], 6000)
+
+
+def no_requests(_: Context) -> list[Request]:
+    return []
+
+
+def peer_token(_: Context) -> list[Request]:
+    """Filled in by the harness: the peer's client is made when the peer starts."""
+    return []
 
 
 SCENARIOS: list[Scenario] = [
@@ -176,10 +204,24 @@ SCENARIOS: list[Scenario] = [
         floor_query,
     ),
     Scenario(
+        "floor_pgbench",
+        "pgbench: the transcript path's own SQL (tenant BEGIN, record read, disclosure INSERT, COMMIT) as the app role",
+        no_requests,
+        needs_seed=True,
+        kind="pgbench",
+    ),
+    Scenario(
+        "peer_oidc_provider",
+        "node oidc-provider 9.13, 1 process: client_credentials, client_secret_basic, ES256 JWT access tokens",
+        peer_token,
+        kind="peer",
+    ),
+    Scenario(
         "token_basic",
         "POST /oauth2/token, client_credentials with client_secret_basic, credentials round-robin",
         token_basic,
         floor="floor_static",
+        compare_to=("peer_oidc_provider",),
     ),
     Scenario(
         "transcript_3",
@@ -187,6 +229,7 @@ SCENARIOS: list[Scenario] = [
         transcripts_over(3),
         floor="floor_query",
         needs_seed=True,
+        compare_to=("floor_pgbench",),
     ),
     Scenario(
         "transcript_all",
@@ -194,6 +237,7 @@ SCENARIOS: list[Scenario] = [
         transcripts_over(None),
         floor="floor_query",
         needs_seed=True,
+        compare_to=("floor_pgbench",),
     ),
 ]
 
@@ -205,6 +249,8 @@ def by_name() -> dict[str, Scenario]:
     for s in SCENARIOS:
         if s.floor is not None and (s.floor not in found or not found[s.floor].is_floor):
             raise BenchError(f"scenario {s.name}: {s.floor!r} is not a floor scenario")
+        if any(c not in found for c in s.compare_to):
+            raise BenchError(f"scenario {s.name}: unknown baseline in {s.compare_to}")
     return found
 
 
@@ -217,4 +263,5 @@ def select(names: Sequence[str] | None) -> list[Scenario]:
     if unknown:
         raise BenchError(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(registry)}")
     wanted = set(names) | {registry[n].floor for n in names if registry[n].floor}
+    wanted |= {c for n in names for c in registry[n].compare_to}
     return [s for s in SCENARIOS if s.name in wanted]

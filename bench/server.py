@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -15,14 +14,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import psutil
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.errors import BenchError
 
 HOST = "127.0.0.1"
-_REQUESTS_LINE = re.compile(
-    r"^gateway_http_requests_total\{(?P<labels>[^}]*)\}\s+(?P<value>[0-9.eE+-]+)$"
-)
-_LABEL = re.compile(r'(\w+)="([^"]*)"')
+REQUESTS_METRIC = "gateway_http_requests_total"
 
 
 def free_port() -> int:
@@ -41,6 +38,28 @@ def get(port: int, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
         conn.close()
 
 
+def parse_status_counts(exposition: str) -> Counter[tuple[str, str]]:
+    """(route template, status) -> answers, from Prometheus exposition text. Parsed by
+    prometheus_client's own parser: label values hold braces (`/etranscripts/{student_id}`)
+    and escaped quotes, which a regular expression over the line got wrong, silently. A text
+    without the counter at all is an error, never "no errors"."""
+    counts: Counter[tuple[str, str]] = Counter()
+    found = False
+    for family in text_string_to_metric_families(exposition):
+        if family.name != REQUESTS_METRIC.removesuffix("_total"):
+            continue
+        found = True
+        for sample in family.samples:
+            if sample.name != REQUESTS_METRIC:
+                continue  # the family also carries gateway_http_requests_created
+            route = sample.labels.get("route", "?")
+            if route != "/metrics":
+                counts[route, sample.labels.get("status", "?")] += int(sample.value)
+    if not found:
+        raise BenchError(f"/metrics has no {REQUESTS_METRIC}: cannot count answers by status")
+    return counts
+
+
 class GatewayServer:
     """One `gateway serve --workers N` on a free loopback port, logging to `log`."""
 
@@ -52,6 +71,7 @@ class GatewayServer:
         env = {**env, "GATEWAY_BASE_URL": self.base_url}
         command = ["gateway", "serve", "--host", HOST, "--port", str(self.port)]
         command += ["--workers", str(workers)]
+        self.started = time.monotonic()
         with log.open("ab") as out:
             # A session of its own: stop() signals the supervisor and every worker at once,
             # and a Ctrl+C in the terminal reaches the harness, which then stops them in order.
@@ -65,9 +85,10 @@ class GatewayServer:
                 start_new_session=True,
             )
 
-    def wait_ready(self, timeout_s: float = 60.0) -> None:
-        """Until GET /readyz answers 200; raises BenchError with the log's tail otherwise."""
-        deadline = time.monotonic() + timeout_s
+    def wait_ready(self, timeout_s: float = 60.0) -> float:
+        """Until GET /readyz answers 200: the seconds since the process started (start-up
+        to ready, caches loaded); raises BenchError with the log's tail otherwise."""
+        deadline = self.started + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise BenchError(
@@ -75,8 +96,8 @@ class GatewayServer:
                 )
             with contextlib.suppress(OSError, http.client.HTTPException):
                 if get(self.port, "/readyz", timeout=2)[0] == 200:
-                    return
-            time.sleep(0.2)
+                    return time.monotonic() - self.started
+            time.sleep(0.05)
         raise BenchError(f"gateway serve was not ready in {timeout_s:.0f} s:\n{self.tail()}")
 
     def status_counts(self) -> Counter[tuple[str, str]]:
@@ -84,16 +105,20 @@ class GatewayServer:
         status, body = get(self.port, "/metrics", timeout=10)
         if status != 200:
             raise BenchError(f"/metrics answered {status}")
-        counts: Counter[tuple[str, str]] = Counter()
-        for line in body.decode().splitlines():
-            match = _REQUESTS_LINE.match(line)
-            if match:
-                labels = dict(_LABEL.findall(match["labels"]))
-                if labels.get("route") != "/metrics":
-                    counts[labels.get("route", "?"), labels.get("status", "?")] += int(
-                        float(match["value"])
-                    )
-        return counts
+        return parse_status_counts(body.decode())
+
+    def worker_rss_mib(self) -> list[float]:
+        """Resident memory of each worker process (with one worker, the server itself)."""
+        pgid = self.process.pid
+        found = []
+        for process in psutil.process_iter():
+            with contextlib.suppress(psutil.Error, ProcessLookupError):
+                if os.getpgid(process.pid) != pgid:
+                    continue
+                if self.workers > 1 and process.pid == pgid:
+                    continue  # the supervisor serves nothing
+                found.append(round(process.memory_info().rss / 2**20, 1))
+        return sorted(found)
 
     def tail(self, lines: int = 30) -> str:
         try:

@@ -27,6 +27,23 @@ def _problem(description: str, example: dict[str, Any] | None = None) -> dict[st
     return {"description": description, "content": {"application/problem+json": content}}
 
 
+def _resource_metadata_path() -> dict[str, Any]:
+    return {
+        "get": {
+            "tags": ["OAuth 2.0"],
+            "summary": "Protected resource metadata (RFC 9728): `resource` is the `aud` of"
+            " every access token",
+            "responses": {
+                "200": {
+                    "description": "Metadata: resource, authorization_servers, jwks_uri,"
+                    " scopes_supported, bearer_methods_supported.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    }
+
+
 def _oauth_error(description: str, error: str, example_description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -184,8 +201,9 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                     ),
                     "413": _problem("The form is larger than 16 KiB."),
                     "429": _oauth_error(
-                        "Too many token requests from this client; see Retry-After.",
-                        "temporarily_unavailable",
+                        "Too many token requests from this client; see Retry-After."
+                        " `slow_down` is the token endpoint's code for it (RFC 8628 §3.5).",
+                        "slow_down",
                         "Too many token requests; retry later.",
                     ),
                 },
@@ -265,6 +283,8 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                 },
             }
         },
+        "/.well-known/oauth-protected-resource": _resource_metadata_path(),
+        "/.well-known/oauth-protected-resource/api": _resource_metadata_path(),
         "/.well-known/jwks.json": {
             "get": {
                 "tags": ["OAuth 2.0"],
@@ -401,7 +421,10 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
             "version": "1.0.0",
             "description": "The state-operated eTranscript gateway. A consumer (such as CFNC) holds one "
             "client credential per district; it exchanges it for an access token at "
-            "/oauth2/token and fetches that district's students' transcripts.",
+            "/oauth2/token and fetches that district's students' transcripts. Access tokens "
+            f"are ES256 JWTs (RFC 9068) whose audience (`aud`) is `{issuer}/api`, as published "
+            "in the protected resource metadata at /.well-known/oauth-protected-resource "
+            "(RFC 9728); verify them with the keys at /.well-known/jwks.json.",
         },
         "servers": [{"url": issuer}],
         "paths": paths,
@@ -452,7 +475,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                                 "unauthorized_client",
                                 "unsupported_grant_type",
                                 "invalid_scope",
-                                "temporarily_unavailable",
+                                "slow_down",
                             ],
                         },
                         "error_description": {"type": "string"},

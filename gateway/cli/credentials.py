@@ -203,14 +203,31 @@ def keys() -> None:
 
 
 @keys.command("rotate")
+@click.option(
+    "--activate-now",
+    is_flag=True,
+    help="Sign with the new key at once. Resource servers that cached the JWKS refuse the new"
+    " tokens until their cache expires: use it only when the current key is compromised.",
+)
 @json_option
 @click.pass_context
-def keys_rotate(ctx: click.Context, as_json: bool) -> None:
-    """Start signing with a new key; the old one stays published until its tokens expire."""
+def keys_rotate(ctx: click.Context, activate_now: bool, as_json: bool) -> None:
+    """Publish a new signing key now and sign with it from `activates_at`.
+
+    Resource servers cache /.well-known/jwks.json for up to its max-age (5 minutes), so the new
+    key signs only after that (plus 30 s), and every worker switches at that instant. The old
+    key signs until then and stays published until its last token has expired.
+
+    \b
+    Example:
+      gateway keys rotate --json
+    """
 
     async def go(conn: Any, settings: Settings) -> dict[str, Any]:
         ttl = timedelta(seconds=settings.token_ttl_seconds)
-        return await signing.rotate(conn, settings.master_keys, ttl, cli_actor())
+        return await signing.rotate(
+            conn, settings.master_keys, ttl, cli_actor(), activate_now=activate_now
+        )
 
     emit(on_control(ctx, go), as_json=as_json)
 
@@ -224,7 +241,7 @@ def keys_list(ctx: click.Context, as_json: bool) -> None:
     emit(
         rows,
         as_json=as_json,
-        columns=["kid", "alg", "created_at", "retired_at", "publish_until"],
+        columns=["kid", "alg", "created_at", "activates_at", "retired_at", "publish_until"],
         title="Signing keys",
     )
 

@@ -44,24 +44,44 @@ class BearerVerifier:
         self.audience = audience
 
     def claims(
-        self, token: str, now: datetime | None = None, *, check_time: bool = True
+        self,
+        token: str,
+        now: datetime | None = None,
+        *,
+        check_time: bool = True,
+        expiry_leeway: int = tokens.LEEWAY_SECONDS,
     ) -> tokens.AccessClaims:
-        """Signature and claims only (revocation uses it with check_time=False)."""
-        return tokens.verify(
-            token,
-            self._keys.public_key,
-            issuer=self.issuer,
-            audience=self.audience,
-            now=now or datetime.now(UTC),
-            check_time=check_time,
-        )
+        """Signature and claims only (revocation uses it with check_time=False).
 
-    async def check(self, token: str, now: datetime | None = None) -> TokenContext:
+        A consumer reuses its token for every fetch until it expires: the signature, issuer
+        and audience of a token seen before are remembered (they do not change with time), so
+        only the first request pays for the ES256 verification. Expiry is checked every time.
+        Any change of the signing keys forgets them all (a key no longer published must stop
+        verifying its tokens)."""
+        if self._generation != self._keys.generation:
+            self._verified.clear()
+            self._generation = self._keys.generation
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = tokens.verify_signature(
+                token, self._keys.public_key, issuer=self.issuer, audience=self.audience
+            )
+            if len(self._verified) >= _VERIFIED_MAX:
+                del self._verified[next(iter(self._verified))]  # the oldest
+            self._verified[token] = claims
+        if check_time:
+            tokens.check_times(claims, now or datetime.now(UTC), expiry_leeway=expiry_leeway)
+        return claims
+
+    async def check(
+        self, token: str, now: datetime | None = None, *, expiry_leeway: int = tokens.LEEWAY_SECONDS
+    ) -> TokenContext:
         """Everything that makes a token acceptable now; raises tokens.TokenInvalid.
         From memory, except one read when the credential is not cached yet (a token from
-        another worker whose change notification has not arrived)."""
+        another worker whose change notification has not arrived). `expiry_leeway=0` for
+        introspection: this server issued the token by its own clock, so no skew to forgive."""
         now = now or datetime.now(UTC)
-        claims = self.claims(token, now)
+        claims = self.claims(token, now, expiry_leeway=expiry_leeway)
         if claims.jti in self._revoked:
             raise tokens.TokenInvalid("token revoked")
         credential = await self._credentials.lookup(claims.client_id)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from gateway.audit import Actor, AuditBuffer, AuditEvent
 from gateway.crypto.client_secrets import ARGON2ID, StoredSecret, dummy_argon2id, verify_any
@@ -25,6 +26,8 @@ from gateway.storable import is_storable
 FORM_TYPE = "application/x-www-form-urlencoded"
 # A real argon2id hash of a random secret nobody knows, with the parameters of imported ones.
 _DUMMY = StoredSecret(ARGON2ID, dummy_argon2id(), None)
+# A `%` not followed by two hex digits: not application/x-www-form-urlencoded.
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,9 @@ class ClientAttempt:
 
 
 def parse_form(content_type: str | None, body: bytes) -> dict[str, str]:
-    """An application/x-www-form-urlencoded body; a repeated parameter is an error (§3.2)."""
+    """An application/x-www-form-urlencoded body; a repeated parameter is an error, and a
+    parameter sent without a value is treated as omitted (RFC 6749 §3.2: `scope=` asks for
+    the default scope, an empty `client_secret=` beside HTTP Basic is no second method)."""
     if not body:
         return {}
     if (content_type or "").split(";")[0].strip().lower() != FORM_TYPE:
@@ -50,6 +55,8 @@ def parse_form(content_type: str | None, body: bytes) -> dict[str, str]:
         raise InvalidRequest("Remove the NUL character from the form.")
     form: dict[str, str] = {}
     for name, value in pairs:
+        if not value:
+            continue
         if name in form:
             raise InvalidRequest(f"Parameter {name!r} is repeated.")
         form[name] = value
@@ -65,14 +72,7 @@ def extract(authorization: str | None, form: dict[str, str]) -> ClientAttempt:
             raise InvalidClient("Use HTTP Basic or client_secret_post.")
         if in_body:
             raise InvalidRequest("Use one client authentication method, not two.")
-        try:
-            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError) as exc:
-            raise InvalidClient("Malformed Basic credentials.") from exc
-        client_id, sep, secret = decoded.partition(":")
-        if not sep:
-            raise InvalidClient("Malformed Basic credentials.")
-        client_id, secret = unquote_plus(client_id), unquote_plus(secret)
+        client_id, secret = _basic_credentials(encoded)
         if not (is_storable(client_id) and is_storable(secret)):
             raise InvalidRequest("Remove the NUL character from the Basic credentials.")
         if form.get("client_id", client_id) != client_id:
@@ -83,6 +83,30 @@ def extract(authorization: str | None, form: dict[str, str]) -> ClientAttempt:
             raise InvalidRequest("client_id is required with client_secret.")
         return ClientAttempt(form["client_id"], form["client_secret"], "client_secret_post")
     raise InvalidClient("Client authentication is required.")
+
+
+def _form_decode(value: str) -> str:
+    """Strict application/x-www-form-urlencoded decoding (RFC 6749 §2.3.1, Appendix B): a
+    stray `%` or bytes that are not UTF-8 make the request malformed."""
+    if _BAD_ESCAPE.search(value):
+        raise InvalidRequest("The Basic credentials are not form-urlencoded (RFC 6749 §2.3.1).")
+    try:
+        return unquote_to_bytes(value.replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest("The Basic credentials are not UTF-8 (RFC 6749 Appendix B).") from exc
+
+
+def _basic_credentials(encoded: str) -> tuple[str, str]:
+    """Client id and secret from an HTTP Basic value. A malformed value is a malformed
+    request (400 invalid_request, §5.2), not a failed login: no client was named to lock out."""
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidRequest("Malformed Basic credentials (not base64 of UTF-8).") from exc
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise InvalidRequest("Malformed Basic credentials (no ':' between id and secret).")
+    return _form_decode(client_id), _form_decode(secret)
 
 
 class ClientAuthenticator:

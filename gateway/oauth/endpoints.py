@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from gateway.audit import Actor, AuditEvent
 from gateway.metrics import TOKENS_ISSUED
+from gateway.oauth import keys as signing
 from gateway.oauth import tokens
 from gateway.oauth.client_auth import ClientAttempt, extract, parse_form
 from gateway.oauth.errors import (
@@ -181,7 +182,9 @@ async def introspect(request: Request) -> Response:
     if not value:
         raise InvalidRequest("token is required.")
     try:
-        context = await svc.bearer.check(value)
+        # RFC 7662 §2.2: active means "not expired"; the bearer leeway for clock skew at
+        # resource servers does not apply to the issuer answering about its own token.
+        context = await svc.bearer.check(value, expiry_leeway=0)
     except tokens.TokenInvalid:
         return JSONResponse({"active": False}, headers=_NO_STORE)
     if context.claims.client_id != credential.client_id:
@@ -206,7 +209,33 @@ def metadata_document(issuer: str) -> dict[str, Any]:
         "introspection_endpoint": f"{issuer}/oauth2/introspect",
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "service_documentation": f"{issuer}/openapi.json",
+        # RFC 9728 §4: where the protected resource (the `aud` of our tokens) describes itself.
+        "protected_resources": [f"{issuer}/api"],
     }
+
+
+def resource_metadata_document(issuer: str, audience: str) -> dict[str, Any]:
+    """RFC 9728 §2 protected resource metadata for the eTranscripts and admin APIs. `resource`
+    is exactly the `aud` claim of every access token this gateway issues, so a client or
+    resource server can discover which audience to expect (RFC 9068 §3)."""
+    return {
+        "resource": audience,
+        "authorization_servers": [issuer],
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "scopes_supported": ["etranscripts", "admin"],
+        "bearer_methods_supported": ["header"],
+        "resource_signing_alg_values_supported": [tokens.ALG],
+        "resource_name": "eTranscript gateway API",
+        "resource_documentation": f"{issuer}/openapi.json",
+    }
+
+
+async def resource_metadata(request: Request) -> Response:
+    bearer = services(request).bearer
+    return JSONResponse(
+        resource_metadata_document(bearer.issuer, bearer.audience),
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
 
 
 async def metadata(request: Request) -> Response:
@@ -217,10 +246,11 @@ async def metadata(request: Request) -> Response:
 
 
 async def jwks(request: Request) -> Response:
-    # Short cache: a rotated key must reach verifiers well before its tokens do.
+    # Short cache: a rotated key is published this long before it signs (keys.ACTIVATION_DELAY).
+    max_age = int(signing.JWKS_MAX_AGE.total_seconds())
     return JSONResponse(
         services(request).keys.jwks,
-        headers={"Cache-Control": "public, max-age=300"},
+        headers={"Cache-Control": f"public, max-age={max_age}"},
         media_type="application/jwk-set+json",
     )
 
@@ -232,4 +262,8 @@ def routes() -> list[Route]:
         Route("/oauth2/introspect", introspect, methods=["POST"], max_body_size=FORM_LIMIT),
         Route("/.well-known/oauth-authorization-server", metadata, methods=["GET"]),
         Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+        # RFC 9728 §3.1: the well-known path for the resource `{issuer}/api` is this one with
+        # `/api` appended; the bare path is served too, because clients look there first.
+        Route("/.well-known/oauth-protected-resource", resource_metadata, methods=["GET"]),
+        Route("/.well-known/oauth-protected-resource/api", resource_metadata, methods=["GET"]),
     ]

@@ -58,10 +58,14 @@ class UnsupportedTokenType(OAuthError):
 
 
 class SlowDown(OAuthError):
-    """Too many token requests from one client (429 with Retry-After)."""
+    """Too many token requests from one client (429 with Retry-After).
+
+    `slow_down` is registered for the token endpoint response (RFC 8628 §3.5, IANA OAuth
+    Extensions Error Registry); `temporarily_unavailable` is an authorization endpoint code
+    (RFC 6749 §4.1.2.1) that token endpoint clients need not know."""
 
     status = 429
-    error = "temporarily_unavailable"
+    error = "slow_down"
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(

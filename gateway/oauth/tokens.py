@@ -14,15 +14,23 @@ anyway (revocation). `nbf` (RFC 7519 §4.1.5) is honoured when a token carries i
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from joserfc import jwt
-from joserfc.errors import JoseError
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 from joserfc.jwk import ECKey
 
 from gateway.errors import GatewayError
@@ -30,6 +38,9 @@ from gateway.errors import GatewayError
 ALG = "ES256"
 TYP = "at+jwt"
 LEEWAY_SECONDS = 30
+# RFC 7515 §2: base64url without padding; anything else in a segment is not a JWS of ours.
+_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 # The order of the P-256 group (FIPS 186-4 D.1.2.3); an ES256 signature is r || s, 32 bytes
 # each (RFC 7518 §3.4).
 _P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -103,8 +114,52 @@ def mint(
         scope=scope,
         district=district,
     )
-    header = {"alg": ALG, "typ": TYP, "kid": key.kid}
-    return low_s(jwt.encode(header, claims.as_dict(), key, algorithms=[ALG])), claims
+    return sign(key, claims.as_dict()), claims
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+@lru_cache(maxsize=16)
+def _header(kid: str | None) -> str:
+    return _b64(json.dumps({"alg": ALG, "typ": TYP, "kid": kid}, separators=(",", ":")).encode())
+
+
+def sign(key: ECKey, claims: dict[str, Any]) -> str:
+    """A compact JWS (RFC 7515 §7.1) of `claims` with ES256 (RFC 7518 §3.4: the signature is
+    R and S, 32 bytes each, not DER). The ECDSA itself is OpenSSL's, through `cryptography`;
+    only the framing is done here, which is what a JOSE library spends most of its time on."""
+    signing_input = f"{_header(key.kid)}.{_b64(json.dumps(claims, separators=(',', ':')).encode())}"
+    private = key.private_key
+    assert isinstance(private, ec.EllipticCurvePrivateKey)
+    r, s = decode_dss_signature(private.sign(signing_input.encode("ascii"), _ECDSA_SHA256))
+    if s > _HALF_N:
+        s = _P256_N - s  # canonical low-S form: (r, n - s) verifies too, and must not pass
+    return f"{signing_input}.{_b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+def _decode_segment(data: str) -> bytes:
+    if not _SEGMENT.match(data):
+        raise TokenInvalid("malformed token")
+    try:
+        return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise TokenInvalid("malformed token") from exc
+
+
+def _signature_valid(key: ECKey, signing_input: bytes, signature: bytes) -> bool:
+    public = key.public_key
+    if len(signature) != 64 or not isinstance(public, ec.EllipticCurvePublicKey):
+        return False
+    der = encode_dss_signature(
+        int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    )
+    try:
+        public.verify(der, signing_input, _ECDSA_SHA256)
+    except InvalidSignature:
+        return False
+    return True
 
 
 def _b64decode(data: str) -> bytes:
@@ -144,7 +199,7 @@ def is_canonical(token: str) -> bool:
 
 def _segment(data: str) -> dict[str, Any]:
     try:
-        decoded = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
+        decoded = json.loads(_decode_segment(data))
     except (ValueError, TypeError) as exc:
         raise TokenInvalid("malformed token") from exc
     if not isinstance(decoded, dict):
@@ -161,18 +216,27 @@ def verify(
     now: datetime,
     leeway: int = LEEWAY_SECONDS,
     check_time: bool = True,
+    expiry_leeway: int | None = None,
 ) -> AccessClaims:
     """Check header, signature and claims; raise TokenInvalid naming the first failure.
-    `check_time=False` skips exp/iat (revocation accepts an expired token of one's own)."""
+    `check_time=False` skips exp/iat (revocation accepts an expired token of one's own).
+    `expiry_leeway` (default: `leeway`) is how long past `exp` the token still passes."""
     claims = verify_signature(token, key_for, issuer=issuer, audience=audience)
     if check_time:
-        check_times(claims, now, leeway)
+        check_times(claims, now, leeway, expiry_leeway=expiry_leeway)
     return claims
 
 
-def check_times(claims: AccessClaims, now: datetime, leeway: int = LEEWAY_SECONDS) -> None:
-    stamp = int(now.timestamp())
-    if stamp > claims.exp + leeway:
+def check_times(
+    claims: AccessClaims,
+    now: datetime,
+    leeway: int = LEEWAY_SECONDS,
+    *,
+    expiry_leeway: int | None = None,
+) -> None:
+    """`exp` is exclusive (RFC 7519 §4.1.4: not accepted "on or after" it)."""
+    stamp = now.timestamp()
+    if stamp >= claims.exp + (leeway if expiry_leeway is None else expiry_leeway):
         raise TokenInvalid("token expired")
     if claims.iat > stamp + leeway:
         raise TokenInvalid("token issued in the future")
@@ -197,12 +261,12 @@ def verify_signature(
     key = key_for(kid) if isinstance(kid, str) else None
     if key is None:
         raise TokenInvalid("unknown signing key")
+    signature = _decode_segment(parts[2])  # base64url, or malformed
     if not is_canonical(token):
         raise TokenInvalid("bad signature")  # (r, n - s) and other second spellings
-    try:
-        claims = jwt.decode(token, key, algorithms=[ALG]).claims
-    except JoseError as exc:
-        raise TokenInvalid("bad signature") from exc
+    if not _signature_valid(key, f"{parts[0]}.{parts[1]}".encode("ascii"), signature):
+        raise TokenInvalid("bad signature")
+    claims = _segment(parts[1])
     if claims.get("iss") != issuer:
         raise TokenInvalid("wrong issuer")
     aud = claims.get("aud")

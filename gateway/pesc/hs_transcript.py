@@ -41,12 +41,10 @@ from collections import Counter
 from datetime import datetime
 from typing import Final, Literal, get_args
 
-from lxml import etree
-
 from gateway.pesc import codes, elements, simple_types
 from gateway.pesc.attribution import sessions_by_school
-from gateway.pesc.elements import leaf
 from gateway.pesc.party import Party
+from gateway.pesc.writer import XmlWriter, escape
 from tenants.records import Course, School, Session, StudentRecord, TestScore
 
 TranscriptVersion = Literal["1.3.0", "1.5.0"]
@@ -58,6 +56,7 @@ NAMESPACES: Final[dict[TranscriptVersion, str]] = {
     "1.3.0": "urn:org:pesc:message:HighSchoolTranscript:v1.3.0",
     "1.5.0": "urn:org:pesc:message:HighSchoolTranscript:v1.5.0",
 }
+ROOT = "HSTrn:HighSchoolTranscript"
 
 
 def transcript_version(value: str) -> TranscriptVersion:
@@ -68,7 +67,6 @@ def transcript_version(value: str) -> TranscriptVersion:
     raise ValueError(f"pesc_version must be one of {', '.join(TRANSCRIPT_VERSIONS)}.")
 
 
-SubElement = etree.SubElement
 decimal = simple_types.decimal
 
 
@@ -93,16 +91,18 @@ def render_transcript(
         raise ValueError(f"unknown High School Transcript version {version!r}")
     if process_code not in ("PRODUCTION", "TEST"):  # core:DocumentProcessCodeType
         raise ValueError(f"unknown DocumentProcessCode {process_code!r}")
-    root = etree.Element(f"{{{namespace}}}HighSchoolTranscript", nsmap={"HSTrn": namespace})
+    w = XmlWriter()
+    w.open(ROOT, f' xmlns:HSTrn="{namespace}"')
     _transmission_data(
-        root, record, document_id, created_at, destination, request_tracking_id, process_code
+        w, record, document_id, created_at, destination, request_tracking_id, process_code
     )
-    _student(root, record)
-    return elements.serialize(root)
+    _student(w, record)
+    w.close(ROOT)
+    return w.document()
 
 
 def _transmission_data(
-    root: etree._Element,
+    w: XmlWriter,
     record: StudentRecord,
     document_id: str,
     created_at: datetime,
@@ -111,89 +111,106 @@ def _transmission_data(
     process_code: ProcessCode,
 ) -> None:
     # AcRec:TransmissionDataType. 'Response': the transcript answers a consumer's request.
-    data = SubElement(root, "TransmissionData")
-    leaf(data, "DocumentID", simple_types.document_id(document_id))
-    leaf(data, "CreatedDateTime", simple_types.date_time(created_at))
-    leaf(data, "DocumentTypeCode", "Response")
-    leaf(data, "TransmissionType", "Original")
-    elements.school_source(SubElement(data, "Source"), record.school, record.district.name)
-    elements.party_organization(SubElement(data, "Destination"), destination)
-    leaf(data, "DocumentProcessCode", process_code)
-    leaf(data, "DocumentOfficialCode", "Official")
+    w.open("TransmissionData")
+    w.leaf("DocumentID", simple_types.document_id(document_id))
+    w.leaf("CreatedDateTime", simple_types.date_time(created_at))
+    w.raw(
+        "<DocumentTypeCode>Response</DocumentTypeCode><TransmissionType>Original</TransmissionType>"
+    )
+    w.open("Source")
+    elements.school_source(w, record.school, record.district.name)
+    w.close("Source")
+    w.open("Destination")
+    elements.party_organization(w, destination)
+    w.close("Destination")
+    w.leaf("DocumentProcessCode", process_code)
+    w.raw("<DocumentOfficialCode>Official</DocumentOfficialCode>")
     if request_tracking_id is not None:
-        leaf(data, "RequestTrackingID", simple_types.document_id(request_tracking_id))
+        w.leaf("RequestTrackingID", simple_types.document_id(request_tracking_id))
+    w.close("TransmissionData")
 
 
-def _student(root: etree._Element, record: StudentRecord) -> None:
+def _student(w: XmlWriter, record: StudentRecord) -> None:
     # AcRec:K12StudentType: Person, AcademicRecord (1..n), Tests (0..n).
-    student = SubElement(root, "Student")
-    _person(student, record)
+    w.open("Student")
+    _person(w, record)
     for school, sessions in sessions_by_school(record):
         if school.school_id == record.school.school_id:
-            _main_academic_record(student, record, sessions)
+            _main_academic_record(w, record, sessions)
         else:
-            _other_academic_record(student, school, sessions)
-    _tests(student, record.test_scores)
+            _other_academic_record(w, school, sessions)
+    _tests(w, record.test_scores)
+    w.close("Student")
 
 
-def _person(parent: etree._Element, record: StudentRecord) -> None:
+def _person(w: XmlWriter, record: StudentRecord) -> None:
     # AcRec:K12PersonType order: SchoolAssignedPersonID, AgencyAssignedID, AgencyIdentifier,
     # Birth, Name, Gender. AgencyAssignedID is marked for deprecation, so the state id is
     # also given as an AgencyIdentifier with AgencyCode 'State'.
     student = record.student
-    person = SubElement(parent, "Person")
-    leaf(person, "SchoolAssignedPersonID", simple_types.identifier(student.local_id, 20))
+    w.open("Person")
+    w.leaf("SchoolAssignedPersonID", simple_types.identifier(student.local_id, 20))
     state_id = simple_types.identifier(student.student_id, 30)
-    leaf(person, "AgencyAssignedID", state_id)
+    w.leaf("AgencyAssignedID", state_id)
     if state_id is not None:
-        agency = SubElement(person, "AgencyIdentifier")
-        leaf(agency, "AgencyAssignedID", state_id)
-        leaf(agency, "AgencyCode", "State")
+        w.open("AgencyIdentifier")
+        w.leaf("AgencyAssignedID", state_id)
+        w.raw("<AgencyCode>State</AgencyCode>")
         if record.school.state_code in codes.STATE_PROVINCE_CODES:
-            leaf(agency, "StateProvinceCode", record.school.state_code)
-    leaf(SubElement(person, "Birth"), "BirthDate", simple_types.date(student.birth_date))
+            w.leaf("StateProvinceCode", record.school.state_code)
+        w.close("AgencyIdentifier")
+    w.open("Birth")
+    w.leaf("BirthDate", simple_types.date(student.birth_date))
+    w.close("Birth")
     middles = [student.middle_name] if student.middle_name else []
-    elements.person_name(person, student.first_name, middles, student.last_name,
+    elements.person_name(w, student.first_name, middles, student.last_name,
                          student.name_suffix)  # fmt: skip
     if student.gender in codes.GENDER_CODES:
-        leaf(SubElement(person, "Gender"), "GenderCode", student.gender)
+        w.open("Gender")
+        w.leaf("GenderCode", student.gender)
+        w.close("Gender")
+    w.close("Person")
 
 
-def _main_academic_record(
-    parent: etree._Element, record: StudentRecord, sessions: list[Session]
-) -> None:
+def _student_level(w: XmlWriter, level: str | None) -> None:
+    if level is not None:
+        w.raw(f"<StudentLevel><StudentLevelCode>{escape(level)}</StudentLevelCode></StudentLevel>")
+
+
+def _main_academic_record(w: XmlWriter, record: StudentRecord, sessions: list[Session]) -> None:
     # AcRec:AcademicRecordType order: School, StudentLevel, CohortGraduationYear,
     # AcademicAward, AcademicSummary, AcademicSession.
     student = record.student
-    academic = SubElement(parent, "AcademicRecord")
-    elements.school_element(academic, record.school, transfer=False)
-    level = codes.STUDENT_LEVEL.get(student.grade_level)
-    if level is not None:
-        leaf(SubElement(academic, "StudentLevel"), "StudentLevelCode", level)
-    leaf(academic, "CohortGraduationYear", f"{student.cohort_year:04d}")
+    w.open("AcademicRecord")
+    elements.school_element(w, record.school, transfer=False)
+    _student_level(w, codes.STUDENT_LEVEL.get(student.grade_level))
+    w.leaf("CohortGraduationYear", f"{student.cohort_year:04d}")
     if student.graduation_date is not None:
         # AcRec:AcademicAwardType: level, date, title, completion indicator and date.
-        award = SubElement(academic, "AcademicAward")
-        leaf(award, "AcademicAwardLevel", codes.award_level(student.diploma_type))
-        leaf(award, "AcademicAwardDate", simple_types.date(student.graduation_date))
+        w.open("AcademicAward")
+        w.leaf("AcademicAwardLevel", codes.award_level(student.diploma_type))
+        w.leaf("AcademicAwardDate", simple_types.date(student.graduation_date))
         title = simple_types.text(student.diploma_type, 400)
-        leaf(award, "AcademicAwardTitle", title or "High School Diploma")
-        leaf(award, "AcademicCompletionIndicator", "true")
-        leaf(award, "AcademicCompletionDate", simple_types.date(student.graduation_date))
-    _academic_summaries(academic, record)
+        w.leaf("AcademicAwardTitle", title or "High School Diploma")
+        w.raw("<AcademicCompletionIndicator>true</AcademicCompletionIndicator>")
+        w.leaf("AcademicCompletionDate", simple_types.date(student.graduation_date))
+        w.close("AcademicAward")
+    _academic_summaries(w, record)
     for session in sessions:
-        _session(academic, session, transfer=False)
+        _session(w, session, transfer=False)
+    w.close("AcademicRecord")
 
 
-def _other_academic_record(parent: etree._Element, school: School, sessions: list[Session]) -> None:
-    academic = SubElement(parent, "AcademicRecord")
+def _other_academic_record(w: XmlWriter, school: School, sessions: list[Session]) -> None:
+    w.open("AcademicRecord")
     transfer = school.kind == "external"
-    elements.school_element(academic, school, transfer=transfer)
+    elements.school_element(w, school, transfer=transfer)
     for session in sessions:
-        _session(academic, session, transfer=transfer)
+        _session(w, session, transfer=transfer)
+    w.close("AcademicRecord")
 
 
-def _academic_summaries(parent: etree._Element, record: StudentRecord) -> None:
+def _academic_summaries(w: XmlWriter, record: StudentRecord) -> None:
     gpa = record.gpa
     if gpa is None:
         return
@@ -203,98 +220,113 @@ def _academic_summaries(parent: etree._Element, record: StudentRecord) -> None:
     ):
         # AcRec:AcademicSummaryFType: AcademicSummaryType, GPA, ClassRank, ClassSize, then the
         # extension's EntryDate, ExitDate, and the ClassRankDate choice.
-        summary = SubElement(parent, "AcademicSummary")
-        leaf(summary, "AcademicSummaryType", summary_type)
-        element = SubElement(summary, "GPA")
-        leaf(element, "CreditHoursAttempted", decimal(gpa.credits_attempted))
-        leaf(element, "CreditHoursEarned", decimal(gpa.credits_earned))
-        leaf(element, "CreditUnit", "CarnegieUnits")
-        leaf(element, "GradePointAverage", decimal(average))
-        if summary_type != "Weighted":
-            continue
-        # core:ClassRankType and ClassSizeType are 1..9999.
-        ranked = (
-            gpa.class_rank is not None
-            and gpa.class_size is not None
-            and 1 <= gpa.class_rank <= gpa.class_size <= 9999
+        w.open("AcademicSummary")
+        w.leaf("AcademicSummaryType", summary_type)
+        w.raw(
+            f"<GPA><CreditHoursAttempted>{decimal(gpa.credits_attempted)}</CreditHoursAttempted>"
+            f"<CreditHoursEarned>{decimal(gpa.credits_earned)}</CreditHoursEarned>"
+            "<CreditUnit>CarnegieUnits</CreditUnit>"
+            f"<GradePointAverage>{decimal(average)}</GradePointAverage></GPA>"
         )
-        if ranked:
-            leaf(summary, "ClassRank", str(gpa.class_rank))
-            leaf(summary, "ClassSize", str(gpa.class_size))
-        leaf(summary, "EntryDate", simple_types.date(record.student.entry_date))
-        if record.student.graduation_date is not None:
-            leaf(summary, "ExitDate", simple_types.date(record.student.graduation_date))
-        if ranked:
-            leaf(summary, "ClassRankDate", simple_types.date(gpa.as_of))
+        if summary_type == "Weighted":
+            # core:ClassRankType and ClassSizeType are 1..9999.
+            ranked = (
+                gpa.class_rank is not None
+                and gpa.class_size is not None
+                and 1 <= gpa.class_rank <= gpa.class_size <= 9999
+            )
+            if ranked:
+                w.leaf("ClassRank", str(gpa.class_rank))
+                w.leaf("ClassSize", str(gpa.class_size))
+            w.leaf("EntryDate", simple_types.date(record.student.entry_date))
+            if record.student.graduation_date is not None:
+                w.leaf("ExitDate", simple_types.date(record.student.graduation_date))
+            if ranked:
+                w.leaf("ClassRankDate", simple_types.date(gpa.as_of))
+        w.close("AcademicSummary")
 
 
-def _session(parent: etree._Element, session: Session, *, transfer: bool) -> None:
+def _session(w: XmlWriter, session: Session, *, transfer: bool) -> None:
     # AcRec:AcademicSessionType: AcademicSessionDetail, StudentLevel, Course (0..n).
-    element = SubElement(parent, "AcademicSession")
-    detail = SubElement(element, "AcademicSessionDetail")
+    w.open("AcademicSession")
+    w.open("AcademicSessionDetail")
     # core:AcademicSessionDetailType: SessionDesignator (gYearMonth of the start), SessionName,
     # SessionType, SessionSchoolYear ("2023-2024"), SessionBeginDate, SessionEndDate.
-    leaf(detail, "SessionDesignator", simple_types.year_month(session.begin_date))
-    leaf(detail, "SessionName", simple_types.text(session.name, 30))
-    leaf(detail, "SessionType", codes.SESSION_TYPE.get(session.term, "Other"))
-    leaf(detail, "SessionSchoolYear", f"{session.school_year - 1:04d}-{session.school_year:04d}")
-    leaf(detail, "SessionBeginDate", simple_types.date(session.begin_date))
-    leaf(detail, "SessionEndDate", simple_types.date(session.end_date))
+    w.leaf("SessionDesignator", simple_types.year_month(session.begin_date))
+    w.leaf("SessionName", simple_types.text(session.name, 30))
+    w.leaf("SessionType", codes.SESSION_TYPE.get(session.term, "Other"))
+    w.leaf("SessionSchoolYear", f"{session.school_year - 1:04d}-{session.school_year:04d}")
+    w.leaf("SessionBeginDate", simple_types.date(session.begin_date))
+    w.leaf("SessionEndDate", simple_types.date(session.end_date))
+    w.close("AcademicSessionDetail")
     if session.courses:
         # The grade most of the session's courses were taken in.
         grade = Counter(c.grade_level for c in session.courses).most_common(1)[0][0]
-        level = codes.STUDENT_LEVEL.get(grade)
-        if level is not None:
-            leaf(SubElement(element, "StudentLevel"), "StudentLevelCode", level)
+        _student_level(w, codes.STUDENT_LEVEL.get(grade))
     for course in session.courses:
-        _course(element, course, transfer=transfer)
+        w.raw(_course(course, transfer=transfer))
+    w.close("AcademicSession")
 
 
-def _course(parent: etree._Element, course: Course, *, transfer: bool) -> None:
-    # AcRec:CourseType order: CourseCreditBasis, CourseCreditUnits, CourseCreditLevel,
-    # CourseCreditValue, CourseCreditEarned, CourseAcademicGrade, CourseAcademicGradeStatusCode,
-    # CourseQualityPointsEarned, CourseLevel, CourseGPAApplicabilityCode, CourseNumber |
-    # AgencyCourseID, CourseTitle. The hot loop of a render: SubElement is called directly.
-    element = SubElement(parent, "Course")
+def _course(course: Course, *, transfer: bool) -> str:
+    """One Course element as text: the hot loop of a render (a transcript has ~20-40).
+
+    AcRec:CourseType order: CourseCreditBasis, CourseCreditUnits, CourseCreditLevel,
+    CourseCreditValue, CourseCreditEarned, CourseAcademicGrade, CourseAcademicGradeStatusCode,
+    CourseQualityPointsEarned, CourseLevel, CourseGPAApplicabilityCode, CourseNumber |
+    AgencyCourseID, CourseTitle.
+    """
     if transfer:
         basis = "HighSchoolTransferCredit"
     elif course.level == "CollegeCredit":
         basis = "HighSchoolDualCredit"
     else:
         basis = "Regular"
-    SubElement(element, "CourseCreditBasis").text = basis
-    SubElement(element, "CourseCreditUnits").text = "CarnegieUnits"
+    parts = [
+        f"<Course><CourseCreditBasis>{basis}</CourseCreditBasis>"
+        "<CourseCreditUnits>CarnegieUnits</CourseCreditUnits>"
+    ]
     credit_level = codes.COURSE_CREDIT_LEVEL.get(course.grade_level)
     if credit_level is not None:
-        SubElement(element, "CourseCreditLevel").text = credit_level
-    SubElement(element, "CourseCreditValue").text = decimal(course.credits_attempted)
-    SubElement(element, "CourseCreditEarned").text = decimal(course.credits_earned)
+        parts.append(f"<CourseCreditLevel>{escape(credit_level)}</CourseCreditLevel>")
+    parts.append(
+        f"<CourseCreditValue>{decimal(course.credits_attempted)}</CourseCreditValue>"
+        f"<CourseCreditEarned>{decimal(course.credits_earned)}</CourseCreditEarned>"
+    )
     grade = course.grade
     if 1 <= len(grade) <= 10:  # core:CourseAcademicGradeType
-        SubElement(element, "CourseAcademicGrade").text = grade
+        parts.append(f"<CourseAcademicGrade>{escape(grade)}</CourseAcademicGrade>")
     status = codes.GRADE_STATUS.get(grade)
     if status is not None:
-        SubElement(element, "CourseAcademicGradeStatusCode").text = status
-    SubElement(element, "CourseQualityPointsEarned").text = decimal(course.quality_points)
+        parts.append(
+            f"<CourseAcademicGradeStatusCode>{escape(status)}</CourseAcademicGradeStatusCode>"
+        )
+    parts.append(
+        f"<CourseQualityPointsEarned>{decimal(course.quality_points)}</CourseQualityPointsEarned>"
+    )
     level = codes.COURSE_LEVEL.get(course.level)
     if level is not None:
-        SubElement(element, "CourseLevel").text = level
+        parts.append(f"<CourseLevel>{escape(level)}</CourseLevel>")
     if status is not None:
         applicability = "NotApplicable"
     elif course.level in codes.WEIGHTED_LEVELS:
         applicability = "Weighted"
     else:
         applicability = "Applicable"
-    SubElement(element, "CourseGPAApplicabilityCode").text = applicability
+    parts.append(f"<CourseGPAApplicabilityCode>{applicability}</CourseGPAApplicabilityCode>")
     code = simple_types.identifier(course.course_code, 30)
     if code is not None and len(code) <= 15:  # core:CourseNumberType (1..15)
-        SubElement(element, "CourseNumber").text = code
-    else:  # core:AgencyCourseIDType (1..30); a longer code is left out
-        leaf(element, "AgencyCourseID", code)
-    leaf(element, "CourseTitle", simple_types.text(course.title, 60))
+        parts.append(f"<CourseNumber>{escape(code)}</CourseNumber>")
+    elif code is not None:  # core:AgencyCourseIDType (1..30); a longer code is left out
+        parts.append(f"<AgencyCourseID>{escape(code)}</AgencyCourseID>")
+    title = simple_types.text(course.title, 60)
+    if title is not None:
+        parts.append(f"<CourseTitle>{escape(title)}</CourseTitle>")
+    parts.append("</Course>")
+    return "".join(parts)
 
 
-def _tests(parent: etree._Element, scores: tuple[TestScore, ...]) -> None:
+def _tests(w: XmlWriter, scores: tuple[TestScore, ...]) -> None:
     """core:TestsType per sitting (test code and date), a Subtest (with its score) per score."""
     sittings: dict[tuple[str, object], list[TestScore]] = {}
     for score in scores:
@@ -302,19 +334,22 @@ def _tests(parent: etree._Element, scores: tuple[TestScore, ...]) -> None:
     for sitting in sittings.values():
         first = sitting[0]
         # core:TestsType: TestCode | EducationTestCode, TestName, TestDate, Subtest (1..n).
-        tests = SubElement(parent, "Tests")
+        w.open("Tests")
         test = codes.identify_test(first.test_code)
-        leaf(tests, "EducationTestCode", test.education_code)
-        leaf(tests, "TestCode", test.code)
-        leaf(tests, "TestName", test.name)
-        leaf(tests, "TestDate", simple_types.date(first.test_date))
+        w.leaf("EducationTestCode", test.education_code)
+        w.leaf("TestCode", test.code)
+        w.leaf("TestName", test.name)
+        w.leaf("TestDate", simple_types.date(first.test_date))
         for score in sitting:
             # core:SubtestsType: SubtestCode | EducationSubtestCode, SubtestName, TestScores.
-            subtest = SubElement(tests, "Subtest")
+            w.open("Subtest")
             code = codes.identify_subtest(score.subtest)
-            leaf(subtest, "EducationSubtestCode", code.education_code)
-            leaf(subtest, "SubtestCode", code.code)
-            leaf(subtest, "SubtestName", code.name)
-            scores_element = SubElement(subtest, "TestScores")
-            leaf(scores_element, "ScoreValue", str(score.score))
-            leaf(scores_element, "TestScoreMethod", "Scaled")
+            w.leaf("EducationSubtestCode", code.education_code)
+            w.leaf("SubtestCode", code.code)
+            w.leaf("SubtestName", code.name)
+            w.raw(
+                f"<TestScores><ScoreValue>{score.score}</ScoreValue>"
+                "<TestScoreMethod>Scaled</TestScoreMethod></TestScores>"
+            )
+            w.close("Subtest")
+        w.close("Tests")

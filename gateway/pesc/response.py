@@ -24,12 +24,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final, Literal
 
-from lxml import etree
-
 from gateway.pesc import elements, simple_types
-from gateway.pesc.elements import leaf
 from gateway.pesc.party import Party
 from gateway.pesc.request import Recipient, RequestedStudent, TranscriptRequest
+from gateway.pesc.writer import XmlWriter
 from tenants.records import Hold
 
 NAMESPACE: Final = "urn:org:pesc:message:TranscriptResponse:v1.4.0"
@@ -47,8 +45,7 @@ ResponseStatus = Literal[
 ]
 
 _HOLD_REASONS: Final[dict[str, str]] = {"Financial": "Financial"}
-
-SubElement = etree.SubElement
+ROOT = "TrRsp:TranscriptResponse"
 
 
 def render_response(
@@ -67,69 +64,83 @@ def render_response(
     """
     if (status == "Hold") != bool(holds):
         raise ValueError("holds are given with status 'Hold', and only with it")
-    q = f"{{{NAMESPACE}}}"
-    root = etree.Element(f"{q}TranscriptResponse", nsmap={"TrRsp": NAMESPACE})
     created = simple_types.date_time(created_at)
     tracking_id = simple_types.document_id(request.tracking_id)
+    document = simple_types.document_id(document_id)
+    w = XmlWriter()
+    w.open(ROOT, f' xmlns:TrRsp="{NAMESPACE}"')
 
     # AcRec:TransmissionDataType (qualified: it is declared in the message schema).
-    data = SubElement(root, f"{q}TransmissionData")
-    leaf(data, "DocumentID", simple_types.document_id(document_id))
-    leaf(data, "CreatedDateTime", created)
-    leaf(data, "DocumentTypeCode", "Response")
-    leaf(data, "TransmissionType", "Original")
-    elements.party_organization(SubElement(data, "Source"), source or request.destination)
-    elements.party_organization(SubElement(data, "Destination"), request.source)
+    w.open("TrRsp:TransmissionData")
+    w.leaf("DocumentID", document)
+    w.leaf("CreatedDateTime", created)
+    w.leaf("DocumentTypeCode", "Response")
+    w.leaf("TransmissionType", "Original")
+    w.open("Source")
+    elements.party_organization(w, source or request.destination)
+    w.close("Source")
+    w.open("Destination")
+    elements.party_organization(w, request.source)
+    w.close("Destination")
     if request.process_code in {"PRODUCTION", "TEST"}:
-        leaf(data, "DocumentProcessCode", request.process_code)
-    leaf(data, "RequestTrackingID", tracking_id)
-    leaf(data, "NoteMessage", f"In response to TranscriptRequest document {request.document_id}")
+        w.leaf("DocumentProcessCode", request.process_code)
+    w.leaf("RequestTrackingID", tracking_id)
+    w.leaf("NoteMessage", f"In response to TranscriptRequest document {request.document_id}")
+    w.close("TrRsp:TransmissionData")
 
     recipients: Sequence[Recipient | None] = request.recipients or (None,)
     for recipient in recipients:
         # AcRec:ResponseType order: CreatedDateTime, RequestTrackingID, RecipientTrackingID,
         # ResponseStatus, ResponseHold (0..n), RequestedStudent.
-        response = SubElement(root, f"{q}Response")
-        leaf(response, "CreatedDateTime", created)
+        w.open("TrRsp:Response")
+        w.leaf("CreatedDateTime", created)
         if recipient is None:
-            leaf(response, "RequestTrackingID", tracking_id)
+            w.leaf("RequestTrackingID", tracking_id)
         else:
-            leaf(response, "RequestTrackingID", recipient.request_tracking_id)
-            leaf(response, "RecipientTrackingID", recipient.recipient_tracking_id)
-        leaf(response, "ResponseStatus", status)
+            w.leaf("RequestTrackingID", recipient.request_tracking_id)
+            w.leaf("RecipientTrackingID", recipient.recipient_tracking_id)
+        w.leaf("ResponseStatus", status)
         for hold in holds:
             # AcRec:ResponseHoldType: HoldReason.
-            reason = _HOLD_REASONS.get(hold.hold_type, "Other")
-            leaf(SubElement(response, "ResponseHold"), "HoldReason", reason)
-        _requested_student(response, request.student)
-    return elements.serialize(root)
+            w.open("ResponseHold")
+            w.leaf("HoldReason", _HOLD_REASONS.get(hold.hold_type, "Other"))
+            w.close("ResponseHold")
+        _requested_student(w, request.student)
+        w.close("TrRsp:Response")
+    w.close(ROOT)
+    return w.document()
 
 
-def _requested_student(parent: etree._Element, student: RequestedStudent) -> None:
+def _requested_student(w: XmlWriter, student: RequestedStudent) -> None:
     # AcRec:RequestedStudentType: Person, Attendance (1..n), ReleaseAuthorizedIndicator,
     # ReleaseAuthorizedMethod.
     if not student.attendance:
         raise ValueError("a RequestedStudent needs at least one Attendance")
-    element = SubElement(parent, "RequestedStudent")
+    w.open("RequestedStudent")
     # AcRec:PersonType order: SchoolAssignedPersonID, AgencyAssignedID, RecipientAssignedID,
     # Birth, Name.
-    person = SubElement(element, "Person")
-    leaf(person, "SchoolAssignedPersonID", simple_types.identifier(student.school_assigned_id, 20))
-    leaf(person, "AgencyAssignedID", simple_types.identifier(student.state_id, 30))
-    leaf(person, "RecipientAssignedID", simple_types.identifier(student.recipient_assigned_id, 20))
+    w.open("Person")
+    w.leaf("SchoolAssignedPersonID", simple_types.identifier(student.school_assigned_id, 20))
+    w.leaf("AgencyAssignedID", simple_types.identifier(student.state_id, 30))
+    w.leaf("RecipientAssignedID", simple_types.identifier(student.recipient_assigned_id, 20))
     if student.birth_date is not None:
-        leaf(SubElement(person, "Birth"), "BirthDate", simple_types.date(student.birth_date))
-    elements.person_name(person, student.first_name, student.middle_names, student.last_name,
+        w.open("Birth")
+        w.leaf("BirthDate", simple_types.date(student.birth_date))
+        w.close("Birth")
+    elements.person_name(w, student.first_name, student.middle_names, student.last_name,
                          student.name_suffix)  # fmt: skip
+    w.close("Person")
     for attendance in student.attendance:
         # AcRec:AttendanceType: School, EnrollDate, ExitDate, CurrentEnrollmentIndicator.
-        entry = SubElement(element, "Attendance")
-        elements.party_school(entry, attendance.school)
+        w.open("Attendance")
+        elements.party_school(w, attendance.school)
         if attendance.enroll_date is not None:
-            leaf(entry, "EnrollDate", simple_types.date(attendance.enroll_date))
+            w.leaf("EnrollDate", simple_types.date(attendance.enroll_date))
         if attendance.exit_date is not None:
-            leaf(entry, "ExitDate", simple_types.date(attendance.exit_date))
+            w.leaf("ExitDate", simple_types.date(attendance.exit_date))
         if attendance.currently_enrolled is not None:
-            leaf(entry, "CurrentEnrollmentIndicator", str(attendance.currently_enrolled).lower())
-    leaf(element, "ReleaseAuthorizedIndicator", str(student.release_authorized).lower())
-    leaf(element, "ReleaseAuthorizedMethod", student.release_authorized_method)
+            w.leaf("CurrentEnrollmentIndicator", str(attendance.currently_enrolled).lower())
+        w.close("Attendance")
+    w.leaf("ReleaseAuthorizedIndicator", str(student.release_authorized).lower())
+    w.leaf("ReleaseAuthorizedMethod", student.release_authorized_method)
+    w.close("RequestedStudent")

@@ -362,7 +362,9 @@ def area_code(zip3: str) -> str:
 
 
 # --- the state's district list -------------------------------------------------------------
-MAX_DISTRICTS = 1000
+# National scale: every US district and charter is about 19,000; the naming below has room
+# for 115 LEAs + (26 + 26 * 26) charter codes for each two-digit county prefix.
+MAX_DISTRICTS = 50_000
 
 
 @dataclass(frozen=True)
@@ -408,35 +410,53 @@ def _lea_plans() -> list[DistrictPlan]:
 
 
 def _charter_plans(count: int, start: int) -> list[DistrictPlan]:
-    rng = random.Random("nc-charter-schools")
+    """Charter codes are the county's two digits and a letter (`92F`, as NC numbers them):
+    26 per prefix. Past those, two letters (`92FA`), 676 more per prefix. The first phase is
+    drawn exactly as it always was, so a longer plan still extends a shorter one."""
     counties = list(COUNTIES)
     # Charters cluster where people live: weight counties by their number of high schools.
     cumulative = list(accumulate(c.high_schools**2 for c in counties))
-    letters: dict[str, int] = {}
     names: set[str] = set()
+    # The next free serial per town: at national scale thousands of names fall back to a
+    # serial, and counting up from 2 each time would be quadratic.
+    serials: dict[str, int] = {}
+    prefixes = len({c.lea_code[:2] for c in counties})  # two counties may share one
     plans: list[DistrictPlan] = []
-    while len(plans) < count:
-        county = counties[bisect(cumulative, rng.random() * cumulative[-1])]
-        prefix = county.lea_code[:2]
-        used = letters.get(prefix, 0)
-        if used == 26:
-            continue
-        letters[prefix] = used + 1
-        town = rng.choice(TOWNS.get(county.name, (county.seat,)))
-        name = _charter_name(rng, town, names)
-        names.add(name)
-        code = prefix + chr(ord("A") + used)
-        plans.append(DistrictPlan(code, name, "charter", county.name, start + len(plans), 1, town))
+    for rng, width in (
+        (random.Random("nc-charter-schools"), 1),
+        (random.Random("nc-charters-2"), 2),
+    ):
+        capacity = 26**width
+        letters: dict[str, int] = {}
+        full = 0
+        while len(plans) < count and full < prefixes:
+            county = counties[bisect(cumulative, rng.random() * cumulative[-1])]
+            prefix = county.lea_code[:2]
+            used = letters.get(prefix, 0)
+            if used == capacity:
+                continue
+            letters[prefix] = used + 1
+            full += used + 1 == capacity
+            town = rng.choice(TOWNS.get(county.name, (county.seat,)))
+            name = _charter_name(rng, town, names, serials)
+            names.add(name)
+            code = prefix + "".join(
+                chr(ord("A") + used // 26**k % 26) for k in reversed(range(width))
+            )
+            plans.append(
+                DistrictPlan(code, name, "charter", county.name, start + len(plans), 1, town)
+            )
     return plans
 
 
-def _charter_name(rng: random.Random, town: str, taken: set[str]) -> str:
+def _charter_name(rng: random.Random, town: str, taken: set[str], serials: dict[str, int]) -> str:
     for _ in range(40):
         place = rng.choice((*CHARTER_PLACES, town))
         name = f"{place} {rng.choice(CHARTER_KINDS)}"
         if name not in taken:
             return name
-    serial = 2
+    serial = serials.get(town, 2)
     while f"{town} Charter School {serial}" in taken:
         serial += 1
+    serials[town] = serial + 1
     return f"{town} Charter School {serial}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 
 from tests.cli.conftest import Invoke, as_json
@@ -116,11 +118,20 @@ async def test_errors_are_clear_and_exit_nonzero(gateway_cli: Invoke) -> None:
 
 
 async def test_keys_rotate_and_list(gateway_cli: Invoke) -> None:
+    # The --help example: the next key is published now and signs after the JWKS cache
+    # lifetime (5 min) has passed; the old key signs until that same instant.
     rotated = as_json(await gateway_cli("keys", "rotate", "--json"))
     listed = as_json(await gateway_cli("keys", "list", "--json"))
     assert listed[0]["kid"] == rotated["kid"] and listed[0]["retired_at"] is None
+    activates = datetime.fromisoformat(listed[0]["activates_at"])
+    assert activates - datetime.now(UTC) > timedelta(minutes=5)
     retired = next(k for k in listed if k["kid"] == rotated["retired"])
+    assert datetime.fromisoformat(retired["retired_at"]) == activates
     assert retired["publish_until"] is not None
+    # --activate-now: the new key signs at once.
+    now = as_json(await gateway_cli("keys", "rotate", "--activate-now", "--json"))
+    assert datetime.fromisoformat(now["activates_at"]) <= datetime.now(UTC)
+    assert "--activate-now" in (await gateway_cli("keys", "rotate", "--help")).stdout
 
 
 async def test_help_teaches(gateway_cli: Invoke) -> None:

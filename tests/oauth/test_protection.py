@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -116,7 +117,53 @@ async def test_rate_limit_answers_429_with_retry_after(
         limited = await token_response(client, pair.client_id, pair.secret)
         assert limited.status_code == 429
         assert int(limited.headers["retry-after"]) >= 1
-        assert limited.json()["error"] == "temporarily_unavailable"
+        # A token endpoint error code (RFC 8628 §3.5, registered for the token endpoint
+        # response), not the authorization endpoint's temporarily_unavailable.
+        assert limited.json()["error"] == "slow_down"
+        assert limited.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["{id}:{secret}%zz", "{id}%:{secret}", "{id}:%FF{secret}"],
+    ids=["stray-percent-in-secret", "stray-percent-in-id", "not-utf8"],
+)
+async def test_basic_credentials_not_form_urlencoded_are_a_bad_request_not_a_failed_login(
+    strict_app: tuple[Starlette, Settings], pair: Pair, raw: str
+) -> None:
+    # RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding; a value that
+    # is not is a malformed request (§5.2 invalid_request), and counts towards no lockout.
+    app, settings = strict_app
+    header = (
+        "Basic "
+        + base64.b64encode(raw.format(id=pair.client_id, secret=pair.secret).encode()).decode()
+    )
+    async with client_from(app, settings, "198.51.100.60") as client:
+        for _ in range(7):  # more than both lockout thresholds (3 per client, 6 per address)
+            response = await client.post(
+                "/oauth2/token",
+                data={"grant_type": "client_credentials"},
+                headers={"Authorization": header},
+            )
+            assert response.status_code == 400, response.text
+            assert response.json()["error"] == "invalid_request"
+            assert "www-authenticate" not in response.headers
+        assert (await token_response(client, pair.client_id, pair.secret)).status_code == 200
+
+
+async def test_basic_header_that_is_not_base64_is_a_bad_request(
+    strict_app: tuple[Starlette, Settings],
+) -> None:
+    app, settings = strict_app
+    async with client_from(app, settings, "198.51.100.61") as client:
+        for header in ("Basic !!!notbase64", "Basic " + base64.b64encode(b"no-colon").decode()):
+            response = await client.post(
+                "/oauth2/token",
+                data={"grant_type": "client_credentials"},
+                headers={"Authorization": header},
+            )
+            assert response.status_code == 400, response.text
+            assert response.json()["error"] == "invalid_request"
 
 
 def test_token_bucket_refills() -> None:

@@ -134,6 +134,43 @@ async def test_scope_outside_the_grant_is_invalid_scope(
     assert ok.status_code == 200 and ok.json()["scope"] == "etranscripts"
 
 
+async def test_empty_scope_is_treated_as_omitted(client: httpx.AsyncClient, pair: Pair) -> None:
+    # RFC 6749 §3.2: "Parameters sent without a value MUST be treated as if they were omitted".
+    response = await token_response(client, pair.client_id, pair.secret, scope="")
+    assert response.status_code == 200, response.text
+    assert response.json()["scope"] == "etranscripts"
+
+
+async def test_empty_client_secret_beside_basic_is_not_a_second_method(
+    client: httpx.AsyncClient, pair: Pair
+) -> None:
+    # Some clients (requests-oauthlib) send `client_id=...&client_secret=` with HTTP Basic: the
+    # empty parameter is omitted (§3.2), so only one method is in use (§2.3).
+    response = await client.post(
+        "/oauth2/token",
+        content=f"grant_type=client_credentials&client_id={pair.client_id}&client_secret=",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        auth=(pair.client_id, pair.secret),
+    )
+    assert response.status_code == 200, response.text
+    # A non-empty secret beside Basic is still two methods.
+    response = await client.post(
+        "/oauth2/token",
+        content="grant_type=client_credentials&client_secret=x",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        auth=(pair.client_id, pair.secret),
+    )
+    assert_oauth_error(response, 400, "invalid_request")
+
+
+async def test_empty_grant_type_is_a_missing_grant_type(
+    client: httpx.AsyncClient, pair: Pair
+) -> None:
+    response = await token_response(client, pair.client_id, pair.secret, grant_type="")
+    body = assert_oauth_error(response, 400, "invalid_request")
+    assert "grant_type is required" in body["error_description"]
+
+
 async def test_oversized_body_is_refused(client: httpx.AsyncClient, pair: Pair) -> None:
     response = await client.post(
         "/oauth2/token",

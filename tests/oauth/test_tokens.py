@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -106,3 +107,65 @@ async def test_a_remembered_signature_still_meets_every_other_check(
     await keys.load()
     assert keys.generation == before + 1
     assert (await bearer.check(token)).claims == first.claims
+
+
+async def test_a_remembered_token_of_a_key_no_longer_published_is_refused(
+    client: httpx.AsyncClient, gateway_app: Starlette, owner_conn: asyncpg.Connection, pair: Pair
+) -> None:
+    bearer = verifier(gateway_app)
+    keys = gateway_app.state.services.keys
+    token = await access_token(client, pair.client_id, pair.secret)
+    await bearer.check(token)  # verified, remembered
+    kid = pyjwt.get_unverified_header(token)["kid"]
+    # Sign with a fresh key from now on, then stop publishing the old one.
+    await owner_conn.execute(
+        "UPDATE signing_keys SET retired_at = now() - interval '1 hour',"
+        " publish_until = now() - interval '1 second' WHERE kid = $1",
+        kid,
+    )
+    await keys.ensure_active()
+    assert keys.public_key(kid) is None
+    with pytest.raises(tokens.TokenInvalid, match="unknown signing key"):
+        await bearer.check(token)
+
+
+async def test_segments_must_be_base64url(
+    client: httpx.AsyncClient, gateway_app: Starlette, pair: Pair
+) -> None:
+    token = await access_token(client, pair.client_id, pair.secret)
+    header, payload, signature = token.split(".")
+    for bad in (
+        f"{header}.{payload}.{signature}==",
+        f"{header}.{payload}.{signature[:10]}+{signature[10:]}",
+    ):
+        with pytest.raises(tokens.TokenInvalid, match="malformed"):
+            await verifier(gateway_app).check(bad)
+    with pytest.raises(tokens.TokenInvalid, match="bad signature"):
+        await verifier(gateway_app).check(f"{header}.{payload}.{signature[:-8]}")
+
+
+async def test_tokens_signed_by_an_independent_jose_library_verify(
+    gateway_app: Starlette, pair: Pair
+) -> None:
+    # The JWS framing is our own (for speed): joserfc's token over the same claims must pass.
+    bearer = verifier(gateway_app)
+    key = gateway_app.state.services.keys.signer
+    _, claims = tokens.mint(
+        key,
+        issuer=bearer.issuer,
+        audience=bearer.audience,
+        client_id=pair.client_id,
+        scope="etranscripts",
+        district=pair.lea,
+        now=datetime.now(UTC),
+        lifetime_seconds=900,
+    )
+    theirs = tokens.low_s(  # half of joserfc's signatures are high-S, which we refuse
+        jose_jwt.encode(
+            {"alg": "ES256", "typ": "at+jwt", "kid": key.kid},
+            claims.as_dict(),
+            key,
+            algorithms=["ES256"],
+        )
+    )
+    assert (await bearer.check(theirs)).claims == claims

@@ -7,15 +7,16 @@ from dataclasses import replace
 from lxml import etree
 
 from gateway.pesc.elements import school_element
+from gateway.pesc.writer import XmlWriter
 from tenants.records import School
 from tests.pesc.factories import RecordFactory
 
 
 def built(school: School) -> etree._Element:
-    parent = etree.Element("AcademicRecord")
-    school_element(parent, school, transfer=False)
-    element = parent.find("School")
-    assert element is not None
+    w = XmlWriter()
+    school_element(w, school, transfer=False)
+    element = etree.fromstring(w.text())
+    assert element.tag == "School"
     return element
 
 

@@ -99,9 +99,31 @@ def test_plans_have_unique_valid_codes_and_names(plans: list[DistrictPlan]) -> N
     assert all(1 <= p.high_schools <= 6 for p in many)
 
 
+def test_national_scale_has_unique_valid_codes_and_names() -> None:
+    # `gateway seed --districts 20000`: every US district and charter. The 26 one-letter
+    # charter codes per county prefix run out near 2,700; two-letter codes follow.
+    many = district_plans(20_000)
+    assert many[:1000] == district_plans(1000)  # still extends the shorter plan
+    assert len({p.lea_code for p in many}) == len({p.name for p in many}) == 20_000
+    assert all(LEA.match(p.lea_code) and 1 <= len(p.name) <= 200 for p in many)
+    assert [p.index for p in many] == list(range(20_000))
+    assert any(re.fullmatch(r"[0-9]{2}[A-Z]{2}", p.lea_code) for p in many)
+
+
+def test_student_ids_stay_unique_across_the_state_at_national_scale() -> None:
+    plans = district_plans(20_000)
+    ids: set[str] = set()
+    for district_id, plan in enumerate((plans[0], plans[3999], plans[4000], plans[19_999]), 1):
+        rows = district_rows(plan, district_id=district_id, students=40, seed=7, term=FALL)
+        students = {row[1] for row in rows.students}
+        assert all(STUDENT_ID.match(s) for s in students)
+        assert not ids & students
+        ids |= students
+
+
 def test_too_many_districts_are_refused() -> None:
-    with pytest.raises(ValueError, match="between 0 and 1000"):
-        district_plans(1001)
+    with pytest.raises(ValueError, match="between 0 and 50000"):
+        district_plans(50_001)
 
 
 # --- determinism ---------------------------------------------------------------------------
