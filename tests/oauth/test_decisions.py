@@ -63,9 +63,10 @@ def test_a_token_we_minted_verifies_to_its_claims() -> None:
 def test_expiry_and_issue_time_allow_the_leeway_and_no_more() -> None:
     token = mint()
     leeway = timedelta(seconds=tokens.LEEWAY_SECONDS)
-    assert verify(token, NOW + timedelta(seconds=900) + leeway)
+    # RFC 7519 §4.1.4: "on or after" exp is expired, so the last accepted second is before it.
+    assert verify(token, NOW + timedelta(seconds=899) + leeway)
     with pytest.raises(tokens.TokenInvalid, match="token expired"):
-        verify(token, NOW + timedelta(seconds=901) + leeway)
+        verify(token, NOW + timedelta(seconds=900) + leeway)
     with pytest.raises(tokens.TokenInvalid, match="issued in the future"):
         verify(token, NOW - leeway - timedelta(seconds=1))
     # Revocation accepts an expired token of our own: the time checks are skipped, not the rest.
@@ -126,9 +127,9 @@ def basic(client_id: str, secret: str) -> str:
 
 def test_a_form_body_is_parsed_and_a_repeated_parameter_refused() -> None:
     form_type = "application/x-www-form-urlencoded; charset=utf-8"
+    # RFC 6749 §3.2: a parameter sent without a value is treated as omitted.
     assert parse_form(form_type, b"grant_type=client_credentials&scope=") == {
         "grant_type": "client_credentials",
-        "scope": "",
     }
     assert parse_form(None, b"") == {}
     with pytest.raises(InvalidRequest, match="repeated"):
@@ -158,9 +159,11 @@ def test_post_credentials_need_the_client_id() -> None:
     [
         (None, {}, InvalidClient, "required"),
         ("Bearer abc", {}, InvalidClient, "HTTP Basic"),
-        ("Basic !!!", {}, InvalidClient, "Malformed"),
-        ("Basic " + base64.b64encode(b"no-colon").decode(), {}, InvalidClient, "Malformed"),
-        ("Basic " + base64.b64encode(b"\xff:x").decode(), {}, InvalidClient, "Malformed"),
+        # A Basic header that is not base64 of form-urlencoded UTF-8 is a malformed request
+        # (400 invalid_request), not a failed authentication.
+        ("Basic !!!", {}, InvalidRequest, "Malformed"),
+        ("Basic " + base64.b64encode(b"no-colon").decode(), {}, InvalidRequest, "Malformed"),
+        ("Basic " + base64.b64encode(b"\xff:x").decode(), {}, InvalidRequest, "Malformed"),
         (basic("c1", "s"), {"client_secret": "s"}, InvalidRequest, "one client authentication"),
         (basic("c1", "s"), {"client_id": "c2"}, InvalidRequest, "differs"),
     ],

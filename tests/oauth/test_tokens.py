@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
+import jwt as pyjwt
 import pytest
+from joserfc import jwt as jose_jwt
 from starlette.applications import Starlette
 
 from gateway.oauth import tokens
