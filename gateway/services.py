@@ -81,6 +81,10 @@ class Services:
         keys = SigningKeys(control, settings.master_keys)
         revoked = RevokedTokens(control)
         lockout = Lockout(control, lockout_policy(settings, "client_addr", "addr"))
+        # Shared by every worker and host (rate_buckets), keyed by client id.
+        token_rate = RateLimiter(
+            control, "token", settings.token_rate_per_second, settings.token_rate_burst
+        )
         svc = cls(
             settings=settings,
             stores=stores,
@@ -92,7 +96,7 @@ class Services:
             revoked=revoked,
             lockout=lockout,
             login_lockout=Lockout(control, lockout_policy(settings, "login_addr", "login_any")),
-            token_rate=RateLimiter(settings.token_rate_per_second, settings.token_rate_burst),
+            token_rate=token_rate,
             usage=UsageTracker(control),
             client_auth=ClientAuthenticator(credentials, lockout, audit),
             bearer=BearerVerifier(
@@ -103,7 +107,7 @@ class Services:
                 issuer=settings.issuer,
                 audience=f"{settings.issuer}/api",
             ),
-            housekeeping=Housekeeping(control, lockout, revoked),
+            housekeeping=Housekeeping(control, lockout, revoked, rate_limits=(token_rate,)),
         )
         try:
             await svc._start()

@@ -16,29 +16,31 @@ from gateway.database.embedded import install_signal_handlers
 from gateway.database.migrations import CONTROL, DISTRICT, pending
 from gateway.errors import ConfigurationError
 from gateway.logging import configure_logging
-from gateway.settings import Settings
+from gateway.settings import Settings, parse_forwarded_allow_ips
 
 if TYPE_CHECKING:
-    import uvicorn
-
     from gateway.devsetup import DevEnvironment
 
 # uvicorn, the app and the demo seeding load only for the commands that serve, so that
 # operator commands (`gateway credential list`) start quickly.
 
 
-def _uvicorn_config(app: object, settings: Settings, **extra: object) -> uvicorn.Config:
-    import uvicorn
-
-    return uvicorn.Config(
-        app,  # type: ignore[arg-type]
-        host=settings.host,
-        port=settings.port,
-        log_config=None,  # our structlog configuration owns the loggers
-        access_log=False,  # the edge middleware logs each request without raw paths
-        server_header=False,
-        **extra,  # type: ignore[arg-type]
-    )
+def uvicorn_options(settings: Settings) -> dict[str, object]:
+    """What `gateway dev` and `gateway serve` both tell uvicorn."""
+    trusted = ",".join(settings.forwarded_allow_ips)
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,  # our structlog configuration owns the loggers
+        "access_log": False,  # the edge middleware logs each request without raw paths
+        "server_header": False,
+        "ws": "none",  # nothing is served over websockets
+        # X-Forwarded-For/-Proto only from the configured proxies; with none configured,
+        # uvicorn's default (trust 127.0.0.1) would let any local process pick the address
+        # that lockout and the audit log record.
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or None,
+    }
 
 
 def banner(env: DevEnvironment) -> str:
@@ -87,7 +89,7 @@ def dev(ctx: click.Context, port: int | None, host: str, no_seed: bool) -> None:
     configure_logging(env.settings)
     click.echo(banner(env), err=True)
     app = create_app(env.settings, run_worker=True)  # batch releases run inside `dev` too
-    server = uvicorn.Server(_uvicorn_config(app, env.settings))
+    server = uvicorn.Server(uvicorn.Config(app, **uvicorn_options(env.settings)))  # type: ignore[arg-type]
     server.run()
 
 
@@ -97,9 +99,9 @@ def dev(ctx: click.Context, port: int | None, host: str, no_seed: bool) -> None:
 @click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (GATEWAY_WORKERS).")
 @click.option(
     "--forwarded-allow-ips",
-    default="127.0.0.1",
-    show_default=True,
-    help="Proxies whose X-Forwarded-For is trusted (the source address used for lockout).",
+    metavar="IPS",
+    help="Comma-separated addresses or networks of the TLS proxies whose X-Forwarded-For "
+    "is trusted (GATEWAY_FORWARDED_ALLOW_IPS or FORWARDED_ALLOW_IPS; default: none).",
 )
 @click.pass_context
 def serve(
@@ -107,7 +109,7 @@ def serve(
     host: str | None,
     port: int | None,
     workers: int | None,
-    forwarded_allow_ips: str,
+    forwarded_allow_ips: str | None,
 ) -> None:
     """Serve in production: uvicorn with worker processes on a configured database.
 
@@ -115,6 +117,12 @@ def serve(
     Needs GATEWAY_DATABASE_URL (the application role) and, with GATEWAY_ENV=production,
     GATEWAY_MASTER_KEY and an https GATEWAY_BASE_URL. Run `gateway migrate` first: serve
     refuses to start on a database with pending migrations.
+
+    \b
+    It listens on 127.0.0.1 unless told otherwise. Behind a TLS proxy, name the proxy:
+      gateway serve --host 0.0.0.0 --forwarded-allow-ips 10.0.0.5
+    Only then are its X-Forwarded-For and X-Forwarded-Proto believed; from any other peer
+    they are ignored, and lockout and the audit log see the peer's own address.
     """
     import uvicorn
 
@@ -125,6 +133,12 @@ def serve(
         port=port or settings.port,
         workers=workers or settings.workers,
     )
+    if forwarded_allow_ips is not None:
+        try:
+            trusted = parse_forwarded_allow_ips(forwarded_allow_ips, "--forwarded-allow-ips")
+        except ConfigurationError as exc:
+            raise click.BadParameter(str(exc), param_hint="--forwarded-allow-ips") from exc
+        settings = replace(settings, forwarded_allow_ips=trusted)
     if settings.env == "production":
         try:
             settings.require_production()
@@ -156,14 +170,8 @@ def serve(
         uvicorn.run(
             "gateway.asgi:app_factory",
             factory=True,
-            host=settings.host,
-            port=settings.port,
             workers=settings.workers,
-            log_config=None,
-            access_log=False,
-            server_header=False,
-            proxy_headers=True,
-            forwarded_allow_ips=forwarded_allow_ips,
+            **uvicorn_options(settings),  # type: ignore[arg-type]
         )
     finally:
         if made_metrics_dir is not None:

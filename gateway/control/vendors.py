@@ -27,11 +27,15 @@ GRANT_TYPES = ("password", "client_credentials")
 MASK = "••••••••"
 _PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
 _LOOPBACK_NAMES = {"localhost"}
+# A connection test lasts about 20 s at most (probe timeouts); a claim older than 60 s (in
+# the SQL below) was left by a worker that died mid-test and may be taken over.
 
 _SELECT = (
     "SELECT c.connection_id, c.district_id, d.lea_code, c.name, c.auth_server, c.auth_path,"
     " c.upload_server, c.upload_port, c.upload_path, c.consumer_key, c.username, c.grant_type,"
-    " c.last_test_at, c.last_test_ok, c.last_test_message, c.created_at, c.updated_at"
+    " c.last_test_at, c.last_test_ok, c.last_test_message, c.created_at, c.updated_at,"
+    " (c.test_started_at > now() - interval '60 seconds') IS TRUE"
+    " AS test_running"
     " FROM outgoing_connections c JOIN districts d USING (district_id)"
 )
 
@@ -348,4 +352,24 @@ async def record_test(
         connection_id,
         ok,
         message[:500],
+    )
+
+
+async def claim_test(conn: asyncpg.Connection | asyncpg.Pool, connection_id: UUID) -> bool:
+    """Mark a test of this connection as running, for every worker to see; False when one
+    is already running (on any worker) and this call should join it instead."""
+    claimed = await conn.fetchval(
+        "UPDATE outgoing_connections SET test_started_at = now() WHERE connection_id = $1"
+        " AND (test_started_at IS NULL"
+        " OR test_started_at <= now() - interval '60 seconds')"
+        " RETURNING true",
+        connection_id,
+    )
+    return bool(claimed)
+
+
+async def release_test(conn: asyncpg.Connection | asyncpg.Pool, connection_id: UUID) -> None:
+    await conn.execute(
+        "UPDATE outgoing_connections SET test_started_at = NULL WHERE connection_id = $1",
+        connection_id,
     )

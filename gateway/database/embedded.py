@@ -6,6 +6,10 @@ last holder to exit stops the server. Two things it does not do, which we add he
 * prune holders that died without exiting cleanly (SIGKILL), or the server would never stop;
 * stop on SIGTERM: Python's default SIGTERM ends the process without running `atexit`, which
   would leave the postmaster running, so `install_signal_handlers` turns SIGTERM into SystemExit.
+
+pgserver and psutil belong to the `dev` extra (pgserver has no wheel for every Python the
+gateway runs on), so both load only when an embedded server is started: `gateway serve` and
+the production image never import them.
 """
 
 from __future__ import annotations
@@ -17,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
-
-import psutil
 
 from gateway.errors import ConfigurationError
 
@@ -45,6 +47,8 @@ def _prune_dead_holders(pgdata: Path) -> None:
         pids = json.loads(pids_file.read_text())
     except (OSError, ValueError):
         pids = []
+    import psutil
+
     alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
     if alive != pids:
         pids_file.write_text(json.dumps(alive))
@@ -58,7 +62,13 @@ def start_embedded(home: Path) -> EmbeddedServer:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset; pgserver then uses /tmp, which is fine.
         warnings.simplefilter("ignore")
-        from pgserver.postgres_server import get_server
+        try:
+            from pgserver.postgres_server import get_server
+        except ImportError as exc:
+            raise ConfigurationError(
+                "the embedded PostgreSQL needs the dev extra (pip install 'etranscript-gateway[dev]'); "
+                "or set GATEWAY_DATABASE_URL to a PostgreSQL server"
+            ) from exc
 
     pgdata.mkdir(exist_ok=True)
     _prune_dead_holders(pgdata)
