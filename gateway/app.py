@@ -9,7 +9,8 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from gateway import health, web
+from gateway import health, tracing, web
+from gateway import problems as problem_types
 from gateway.admin import api as admin_api
 from gateway.api import openapi, transcripts
 from gateway.middleware import EdgeMiddleware
@@ -46,6 +47,7 @@ def create_app(
 
     routes: list[BaseRoute] = [
         *health.routes(settings.bench_routes),
+        *problem_types.routes(),
         *oauth.routes(),
         *transcripts.routes(settings.max_document_bytes),
         *admin_api.routes(),
@@ -56,6 +58,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
+            *tracing.middleware(settings.tracing),
             Middleware(EdgeMiddleware, hsts=settings.base_url.startswith("https://")),
             *SESSION_MIDDLEWARE,
         ],

@@ -4,8 +4,8 @@ Nothing else in the code base reads `os.environ`: the CLI calls `load_settings()
 passes the result down. Secrets are wrapped in `starlette.datastructures.Secret` so that a
 stray `repr()` in a log line or a traceback shows `Secret('**********')`.
 
-Every variable is prefixed `GATEWAY_` (uvicorn's own FORWARDED_ALLOW_IPS is honoured too);
-`gateway --help` and the README list them.
+Every variable is prefixed `GATEWAY_` (uvicorn's own FORWARDED_ALLOW_IPS is honoured too, and
+the standard OTEL_* variables turn tracing on); `gateway --help` and the README list them.
 """
 
 from __future__ import annotations
@@ -77,6 +77,9 @@ class Settings:
     token_rate_burst: int = 40
     session_ttl_seconds: int = 8 * 3600
     bench_routes: bool = False
+    # OpenTelemetry tracing (the `otel` extra): on when a collector is named by the standard
+    # OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT; the SDK reads the other OTEL_* variables itself.
+    tracing: bool = False
     # Set by `gateway serve` for its workers so that /metrics adds up every worker.
     metrics_multiproc_dir: str | None = None
 
@@ -282,5 +285,10 @@ def load_settings(
         token_rate_burst=number("GATEWAY_TOKEN_RATE_BURST", 40, 1),
         session_ttl_seconds=number("GATEWAY_SESSION_TTL_SECONDS", 8 * 3600, 60),
         bench_routes=flag("GATEWAY_BENCH_ROUTES", False),
+        tracing=bool(
+            get("OTEL_EXPORTER_OTLP_ENDPOINT") or get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        )
+        and get("OTEL_SDK_DISABLED").strip().lower() != "true"
+        and get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() != "none",
         metrics_multiproc_dir=get("PROMETHEUS_MULTIPROC_DIR") or None,
     )

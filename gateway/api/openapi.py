@@ -11,6 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway import __version__
+
 PathsHook = Callable[[], dict[str, Any]]
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -309,7 +311,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                     "401": _problem(
                         "No, or an invalid, access token (RFC 6750).",
                         {
-                            "type": "https://etranscript-gateway.dev/problems/invalid-token",
+                            "type": f"{issuer}/problems/invalid-token",
                             "title": "Invalid access token",
                             "status": 401,
                             "detail": "The access token is not valid: token expired.",
@@ -321,7 +323,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                     "404": _problem(
                         "No such student in this district (or the identity check failed).",
                         {
-                            "type": "https://etranscript-gateway.dev/problems/not-found",
+                            "type": f"{issuer}/problems/not-found",
                             "title": "Not found",
                             "status": 404,
                             "detail": "No transcript is available for this student.",
@@ -331,7 +333,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                     "409": _problem(
                         "A hold stops the release; the request is recorded.",
                         {
-                            "type": "https://etranscript-gateway.dev/problems/transcript-on-hold",
+                            "type": f"{issuer}/problems/transcript-on-hold",
                             "title": "Transcript on hold",
                             "status": 409,
                             "detail": "The district holds this transcript (Financial hold).",
@@ -385,13 +387,49 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                 "responses": {"200": {"description": "Ready"}, "503": {"description": "Not ready"}},
             }
         },
+        "/problems/{slug}": {
+            "get": {
+                "tags": ["Operations"],
+                "summary": "What a problem `type` URI means",
+                "description": "Every problem document's `type` is this URL (RFC 9457 §3.1.1).",
+                "parameters": [
+                    {
+                        "name": "slug",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+                        "example": "not-found",
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The type's title and status.",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["type", "title", "status", "description"],
+                                    "properties": {
+                                        "type": {"type": "string", "format": "uri"},
+                                        "title": {"type": "string"},
+                                        "status": {"type": "integer"},
+                                        "description": {"type": "string"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "404": _problem("No such problem type."),
+                },
+            }
+        },
     }
     paths.update(extra_paths or {})
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "eTranscript gateway",
-            "version": "1.0.0",
+            "version": __version__,
             "description": "The state-operated eTranscript gateway. A consumer (such as CFNC) holds one "
             "client credential per district; it exchanges it for an access token at "
             "/oauth2/token and fetches that district's students' transcripts.",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from gateway import __version__
 from gateway.cli.context import CliState
 from gateway.errors import ConfigurationError
 from gateway.settings import load_settings
@@ -39,7 +40,7 @@ GATEWAY_LOG_FORMAT, GATEWAY_ENV. See README.md for all of them.
     show_default=True,
     help="Read GATEWAY_* settings from this file too (the environment wins).",
 )
-@click.version_option(package_name="etranscript-gateway")
+@click.version_option(__version__, prog_name="gateway")
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None, env_file: Path) -> None:
     """The state-operated eTranscript gateway.
