@@ -373,3 +373,66 @@ async def release_test(conn: asyncpg.Connection | asyncpg.Pool, connection_id: U
         "UPDATE outgoing_connections SET test_started_at = NULL WHERE connection_id = $1",
         connection_id,
     )
+
+
+def _sealed_kid(column: str) -> str:
+    """SQL for the id of the master key that sealed `column` (gateway.crypto.aead's layout)."""
+    return f"convert_from(substring({column} FROM 4 FOR get_byte({column}, 2)), 'UTF8')"
+
+
+_UNDER_OTHER_KEY = (
+    f"({_sealed_kid('consumer_secret_enc')} <> $1 OR {_sealed_kid('password_enc')} <> $1)"
+)
+
+
+async def reseal(conn: asyncpg.Connection, keys: tuple[MasterKey, ...]) -> int:
+    """Re-seal both secrets of every connection not yet wholly under the first master key,
+    one connection per transaction (online and resumable, as `gateway keys reseal` says).
+    Returns how many connections were re-sealed."""
+    target = keys[0].kid
+    done = 0
+    pending = await conn.fetch(
+        f"SELECT connection_id FROM outgoing_connections WHERE {_UNDER_OTHER_KEY}"  # noqa: S608
+        " ORDER BY connection_id",
+        target,
+    )
+    for item in pending:
+        async with conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT connection_id, consumer_secret_enc, password_enc FROM outgoing_connections"
+                f" WHERE connection_id = $2 AND {_UNDER_OTHER_KEY} FOR UPDATE",
+                target,
+                item["connection_id"],
+            )
+            if row is None:
+                continue
+            connection_id = row["connection_id"]
+            resealed = [
+                seal_text(
+                    keys,
+                    open_text(keys, row[column], _aad(connection_id, field)),
+                    _aad(connection_id, field),
+                )
+                for column, field in (
+                    ("consumer_secret_enc", "consumer_secret"),
+                    ("password_enc", "password"),
+                )
+            ]
+            await conn.execute(
+                "UPDATE outgoing_connections SET consumer_secret_enc = $2, password_enc = $3"
+                " WHERE connection_id = $1",
+                connection_id,
+                *resealed,
+            )
+            done += 1
+    return done
+
+
+async def sealed_under(conn: asyncpg.Connection) -> dict[str, int]:
+    """How many vendor secrets each master key seals."""
+    rows = await conn.fetch(
+        f"SELECT m AS master, count(*) AS n FROM outgoing_connections,"  # noqa: S608
+        f" LATERAL (VALUES ({_sealed_kid('consumer_secret_enc')}), ({_sealed_kid('password_enc')})) v(m)"
+        " GROUP BY m"
+    )
+    return {r["master"]: r["n"] for r in rows}
