@@ -375,13 +375,19 @@ async def release_test(conn: asyncpg.Connection | asyncpg.Pool, connection_id: U
     )
 
 
-def _sealed_kid(column: str) -> str:
-    """SQL for the id of the master key that sealed `column` (gateway.crypto.aead's layout)."""
-    return f"convert_from(substring({column} FROM 4 FOR get_byte({column}, 2)), 'UTF8')"
-
-
-_UNDER_OTHER_KEY = (
-    f"({_sealed_kid('consumer_secret_enc')} <> $1 OR {_sealed_kid('password_enc')} <> $1)"
+# The id of the master key that sealed a blob (gateway.crypto.aead's layout: b"v1", one
+# length byte, the kid), read in SQL so that only rows still under another key are visited.
+_RESEAL_PENDING = (
+    "SELECT connection_id FROM outgoing_connections"
+    " WHERE (convert_from(substring(consumer_secret_enc FROM 4 FOR get_byte(consumer_secret_enc, 2)), 'UTF8') <> $1 OR convert_from(substring(password_enc FROM 4 FOR get_byte(password_enc, 2)), 'UTF8') <> $1) ORDER BY connection_id"
+)
+_RESEAL_ONE = (
+    "SELECT connection_id, consumer_secret_enc, password_enc FROM outgoing_connections"
+    " WHERE connection_id = $2 AND (convert_from(substring(consumer_secret_enc FROM 4 FOR get_byte(consumer_secret_enc, 2)), 'UTF8') <> $1 OR convert_from(substring(password_enc FROM 4 FOR get_byte(password_enc, 2)), 'UTF8') <> $1) FOR UPDATE"
+)
+_SEALED_UNDER = (
+    "SELECT m AS master, count(*) AS n FROM outgoing_connections,"
+    " LATERAL (VALUES (convert_from(substring(consumer_secret_enc FROM 4 FOR get_byte(consumer_secret_enc, 2)), 'UTF8')), (convert_from(substring(password_enc FROM 4 FOR get_byte(password_enc, 2)), 'UTF8'))) v(m) GROUP BY m"
 )
 
 
@@ -391,19 +397,10 @@ async def reseal(conn: asyncpg.Connection, keys: tuple[MasterKey, ...]) -> int:
     Returns how many connections were re-sealed."""
     target = keys[0].kid
     done = 0
-    pending = await conn.fetch(
-        f"SELECT connection_id FROM outgoing_connections WHERE {_UNDER_OTHER_KEY}"  # noqa: S608
-        " ORDER BY connection_id",
-        target,
-    )
+    pending = await conn.fetch(_RESEAL_PENDING, target)
     for item in pending:
         async with conn.transaction():
-            row = await conn.fetchrow(
-                "SELECT connection_id, consumer_secret_enc, password_enc FROM outgoing_connections"
-                f" WHERE connection_id = $2 AND {_UNDER_OTHER_KEY} FOR UPDATE",
-                target,
-                item["connection_id"],
-            )
+            row = await conn.fetchrow(_RESEAL_ONE, target, item["connection_id"])
             if row is None:
                 continue
             connection_id = row["connection_id"]
@@ -430,9 +427,5 @@ async def reseal(conn: asyncpg.Connection, keys: tuple[MasterKey, ...]) -> int:
 
 async def sealed_under(conn: asyncpg.Connection) -> dict[str, int]:
     """How many vendor secrets each master key seals."""
-    rows = await conn.fetch(
-        f"SELECT m AS master, count(*) AS n FROM outgoing_connections,"  # noqa: S608
-        f" LATERAL (VALUES ({_sealed_kid('consumer_secret_enc')}), ({_sealed_kid('password_enc')})) v(m)"
-        " GROUP BY m"
-    )
+    rows = await conn.fetch(_SEALED_UNDER)
     return {r["master"]: r["n"] for r in rows}

@@ -158,11 +158,20 @@ class SigningKeys:
 
 # The id of the master key a blob was sealed with (gateway.crypto.aead's layout: b"v1",
 # one length byte, the kid), read in SQL so that only rows still under another key are visited.
-_SEALED_KID = (
-    "convert_from(substring(private_key_enc FROM 4 FOR get_byte(private_key_enc, 2)), 'UTF8')"
+_RESEAL_PENDING = (
+    "SELECT kid FROM signing_keys"
+    " WHERE convert_from(substring(private_key_enc FROM 4 FOR get_byte(private_key_enc, 2)), 'UTF8') <> $1"
+    " ORDER BY kid"
 )
-_RESEAL_PENDING = f"SELECT kid FROM signing_keys WHERE {_SEALED_KID} <> $1 ORDER BY kid"
-_RESEAL_ONE = f"SELECT kid, private_key_enc FROM signing_keys WHERE kid = $1 AND {_SEALED_KID} <> $2 FOR UPDATE"
+_RESEAL_ONE = (
+    "SELECT kid, private_key_enc FROM signing_keys WHERE kid = $1"
+    " AND convert_from(substring(private_key_enc FROM 4 FOR get_byte(private_key_enc, 2)), 'UTF8') <> $2"
+    " FOR UPDATE"
+)
+_SEALED_UNDER = (
+    "SELECT convert_from(substring(private_key_enc FROM 4 FOR get_byte(private_key_enc, 2)), 'UTF8')"
+    " AS master, count(*) AS n FROM signing_keys GROUP BY 1"
+)
 
 
 async def reseal(conn: asyncpg.Connection, master_keys: tuple[MasterKey, ...]) -> int:
@@ -192,7 +201,5 @@ async def reseal(conn: asyncpg.Connection, master_keys: tuple[MasterKey, ...]) -
 
 async def sealed_under(conn: asyncpg.Connection) -> dict[str, int]:
     """How many signing keys each master key seals."""
-    rows = await conn.fetch(
-        f"SELECT {_SEALED_KID} AS master, count(*) AS n FROM signing_keys GROUP BY 1"  # noqa: S608
-    )
+    rows = await conn.fetch(_SEALED_UNDER)
     return {r["master"]: r["n"] for r in rows}

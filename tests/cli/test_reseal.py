@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -31,14 +30,14 @@ def configured(*keys: MasterKey) -> str:
 
 
 @pytest.fixture
-async def custody_db(database: PgDatabase) -> AsyncIterator[tuple[str, str]]:
+async def custody_db(database: PgDatabase) -> tuple[str, str]:
     urls = (
         await bootstrap(
             database.superuser_url, ["gateway_reseal"], password=database.password, fresh=True
         )
     )["gateway_reseal"]
     await migrate(urls.owner_url, [CONTROL, DISTRICT])
-    yield urls.app_url, urls.owner_url
+    return urls.app_url, urls.owner_url
 
 
 async def reseal(app_url: str, owner_url: str, *keys: MasterKey) -> dict[str, object]:
