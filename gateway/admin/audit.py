@@ -8,7 +8,7 @@ Postgres use the index that fits: by time, by (action, time) or by (district, ti
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -172,3 +172,19 @@ def paths() -> dict[str, Any]:
             )
         }
     }
+
+
+_EXPORT = (
+    _SELECT + " WHERE a.audit_id > $1 AND ($2::timestamptz IS NULL OR a.occurred_at >= $2)"
+    " ORDER BY a.audit_id"
+)
+
+
+async def export(
+    conn: asyncpg.Connection, after_id: int = 0, since: datetime | None = None
+) -> AsyncIterator[dict[str, Any]]:
+    """Every event after `after_id` (and from `since`), oldest first, read with a cursor so
+    that a year of events streams in constant memory (`gateway audit export`)."""
+    async with conn.transaction(readonly=True):
+        async for row in conn.cursor(_EXPORT, after_id, since, prefetch=500):
+            yield event(row)

@@ -59,6 +59,7 @@ def cli(ctx: click.Context, home: Path | None, env_file: Path) -> None:
 
 def _register() -> None:
     from gateway.cli import (
+        audit,
         credentials,
         disclosures,
         districts,
@@ -80,6 +81,7 @@ def _register() -> None:
         users,
         vendors,
         release,
+        audit,
     ):
         for command in module.COMMANDS:
             cli.add_command(command)
