@@ -80,6 +80,8 @@ class Settings:
     # OpenTelemetry tracing (the `otel` extra): on when a collector is named by the standard
     # OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT; the SDK reads the other OTEL_* variables itself.
     tracing: bool = False
+    # When set, /metrics answers only `Authorization: Bearer <token>` (a scraper's secret).
+    metrics_token: Secret | None = None
     # Set by `gateway serve` for its workers so that /metrics adds up every worker.
     metrics_multiproc_dir: str | None = None
 
@@ -291,4 +293,7 @@ def load_settings(
         and get("OTEL_SDK_DISABLED").strip().lower() != "true"
         and get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() != "none",
         metrics_multiproc_dir=get("PROMETHEUS_MULTIPROC_DIR") or None,
+        metrics_token=Secret(get("GATEWAY_METRICS_TOKEN"))
+        if get("GATEWAY_METRICS_TOKEN")
+        else None,
     )

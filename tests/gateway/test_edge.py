@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import httpx
+import platform
+from pathlib import Path
 
+import httpx
+from starlette.datastructures import Secret
+
+from gateway import __version__
+from gateway.app import create_app
 from gateway.errors import NotFound
 from gateway.settings import Settings
+from tests.conftest import PgDatabase, client_from
 
 
 async def test_healthz_is_up(client: httpx.AsyncClient) -> None:
@@ -100,3 +107,21 @@ async def test_problem_types_are_ours_and_answer(
 
 def test_without_a_base_url_a_problem_is_about_blank() -> None:
     assert NotFound().problem()["type"] == "about:blank"
+
+
+async def test_metrics_carry_the_build_and_can_require_a_token(
+    client: httpx.AsyncClient, database: PgDatabase, tmp_path: Path
+) -> None:
+    open_metrics = await client.get("/metrics")
+    assert (
+        f'gateway_build_info{{python="{platform.python_version()}",version="{__version__}"}} 1.0'
+        in open_metrics.text
+    )
+    settings = database.settings(tmp_path, metrics_token=Secret("scrape-me-please"))
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), client_from(app, settings, "203.0.113.9") as c:
+        assert (await c.get("/metrics")).status_code == 401
+        wrong = await c.get("/metrics", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        right = await c.get("/metrics", headers={"Authorization": "Bearer scrape-me-please"})
+        assert right.status_code == 200 and "gateway_build_info" in right.text
