@@ -134,6 +134,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "/oauth2/token": {
             "post": {
                 "tags": ["OAuth 2.0"],
+                "operationId": "issueToken",
                 "summary": "Exchange client credentials for an access token (RFC 6749 §4.4)",
                 "security": [{"clientBasic": []}, {}],
                 "requestBody": _client_form(
@@ -189,6 +190,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "/oauth2/revoke": {
             "post": {
                 "tags": ["OAuth 2.0"],
+                "operationId": "revokeToken",
                 "summary": "Revoke one of your own access tokens (RFC 7009)",
                 "security": [{"clientBasic": []}, {}],
                 "requestBody": _client_form(
@@ -216,6 +218,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "/oauth2/introspect": {
             "post": {
                 "tags": ["OAuth 2.0"],
+                "operationId": "introspectToken",
                 "summary": "Is this token active? (RFC 7662; your own tokens only)",
                 "security": [{"clientBasic": []}, {}],
                 "requestBody": _client_form(["token"], {"token": {"type": "string"}}),
@@ -251,7 +254,9 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "/.well-known/oauth-authorization-server": {
             "get": {
                 "tags": ["OAuth 2.0"],
+                "operationId": "getAuthorizationServerMetadata",
                 "summary": "Authorization server metadata (RFC 8414)",
+                "security": [],  # public (Redocly security-defined)
                 "responses": {
                     "200": {
                         "description": "Metadata.",
@@ -263,7 +268,9 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "/.well-known/jwks.json": {
             "get": {
                 "tags": ["OAuth 2.0"],
+                "operationId": "getJwks",
                 "summary": "Public keys that verify access tokens (kept during rotation)",
+                "security": [],  # public (Redocly security-defined)
                 "responses": {
                     "200": {
                         "description": "A JWK Set.",
@@ -284,6 +291,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "/api/v1/districts/{lea}/etranscripts/{student_id}": {
             "get": {
                 "tags": ["eTranscripts"],
+                "operationId": "getTranscript",
                 "summary": "A student's transcript (PESC High School Transcript, or JSON)",
                 "description": "Answers from the district's own data store. The disclosure is recorded "
                 "(34 CFR 99.32) in the same transaction as the read; no record, no transcript. "
@@ -346,6 +354,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "/api/v1/districts/{lea}/etranscripts": {
             "post": {
                 "tags": ["eTranscripts"],
+                "operationId": "answerTranscriptRequest",
                 "summary": "Answer a PESC TranscriptRequest 1.4.0",
                 "description": "Matches the requested student (state id, school id, or birth date and names), "
                 "honours ReleaseAuthorizedIndicator, and answers with the transcript, or with a "
@@ -376,21 +385,27 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "/healthz": {
             "get": {
                 "tags": ["Operations"],
+                "operationId": "getHealth",
                 "summary": "The process is up",
+                "security": [],  # public (Redocly security-defined)
                 "responses": {"200": {"description": "OK"}},
             }
         },
         "/readyz": {
             "get": {
                 "tags": ["Operations"],
+                "operationId": "getReadiness",
                 "summary": "Every data store answers",
+                "security": [],  # public (Redocly security-defined)
                 "responses": {"200": {"description": "Ready"}, "503": {"description": "Not ready"}},
             }
         },
         "/problems/{slug}": {
             "get": {
                 "tags": ["Operations"],
+                "operationId": "getProblemType",
                 "summary": "What a problem `type` URI means",
+                "security": [],  # public (Redocly security-defined)
                 "description": "Every problem document's `type` is this URL (RFC 9457 §3.1.1).",
                 "parameters": [
                     {
@@ -430,6 +445,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "info": {
             "title": "eTranscript gateway",
             "version": __version__,
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
             "description": "The state-operated eTranscript gateway. A consumer (such as CFNC) holds one "
             "client credential per district; it exchanges it for an access token at "
             "/oauth2/token and fetches that district's students' transcripts.",
