@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-import time
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -402,22 +400,6 @@ def test_a_session_at_an_unknown_school_is_refused(factory: RecordFactory) -> No
     broken = replace(record, sessions=(replace(record.sessions[0], school_id=99),))
     with pytest.raises(ValueError, match="school 99"):
         render(broken)
-
-
-def test_a_four_year_student_renders_well_under_a_millisecond_budget(
-    factory: RecordFactory,
-) -> None:
-    # The hot path budget is < 1 ms; the bound here is 5x that, so a loaded CI machine does not
-    # fail it, while an accidental validation or quadratic loop (tens of ms) would.
-    record = factory.four_year_student()
-    assert 28 <= course_count(record) <= 32
-    for version in TRANSCRIPT_VERSIONS:
-        timings = []
-        for _ in range(200):
-            started = time.perf_counter()
-            render(record, version)
-            timings.append(time.perf_counter() - started)
-        assert statistics.median(timings) < 0.005
 
 
 @pytest.mark.parametrize(
