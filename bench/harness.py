@@ -245,7 +245,7 @@ def provision(
     cli: GatewayCli, state: State, plan: Plan, notes: list[str]
 ) -> tuple[Seeded | None, list[Credential]]:
     """Seed (when `gateway seed` exists), register districts, a consumer and credentials."""
-    from tenants.synth import district_plans
+    from tenants.synthetic.generator import district_plans
 
     seeded: Seeded | None = None
     if plan.seed and cli.has("seed"):

@@ -152,7 +152,7 @@ def registered_districts(cli: GatewayCli) -> list[str]:
 def add_districts(cli: GatewayCli, count: int) -> list[str]:
     """Register the state's first `count` districts with `gateway district add` (those not yet
     registered), as `gateway seed` would name them. For runs without seeded data."""
-    from tenants.synth import district_plans
+    from tenants.synthetic.generator import district_plans
 
     have = set(registered_districts(cli))
     for plan in district_plans(count):

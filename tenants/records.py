@@ -1,7 +1,7 @@
 """A student's academic record as plain data: what a transcript is rendered from.
 
 These dataclasses are the contract between the district store (the query that fills them, in
-`tenants.queries`) and the renderers (`gateway.pesc`, JSON). They hold no I/O.
+`tenants.queries.transcripts`) and the renderers (`gateway.pesc`, JSON). They hold no I/O.
 """
 
 from __future__ import annotations

@@ -1,8 +1,16 @@
 """`tenant_transaction`: the only way the gateway reaches district data.
 
 It opens a transaction on the district's store and names the district with
-`set_config('app.district_id', ..., true)`. The `true` makes the setting local to the
-transaction, so a pooled connection returned afterwards carries no district into the next one.
+`SET LOCAL app.district_id = '<id>'`, in the same round trip as BEGIN (`begin_statement`).
+`LOCAL` makes the setting end with the transaction, so a pooled connection returned
+afterwards carries no district into the next one; a transaction that forgets it reads nothing (the policies read
+`NULLIF(current_setting('app.district_id', true), '')`).
+
+Why SET LOCAL and not `set_config(..., true)`: the two are the same on one PostgreSQL, but on
+a Citus coordinator a function call is not carried to the workers, whose shards hold the rows
+and run the policies, so there the policy would see no district and match nothing. Citus
+sends `SET LOCAL` commands on to every worker the transaction touches when the application
+role has `citus.propagate_set_commands = 'local'` (see docs/scale-out.md).
 """
 
 from __future__ import annotations
@@ -18,10 +26,28 @@ import asyncpg
 from tenants.directory import District
 from tenants.stores import StoreRegistry
 
-# BEGIN and the district in one round trip (the simple query protocol takes several
-# statements, but no parameters). The only value put in is District.id, an integer from our
-# own control table, passed through int(): no input ever reaches this string.
-_BEGIN = "BEGIN {mode}; SELECT set_config('app.district_id', '{district_id:d}', true)"
+# The district id must fit PostgreSQL's integer (the policies cast the setting to it).
+_MAX_DISTRICT_ID = 2**31 - 1
+
+
+def begin_statement(district_id: int, *, readonly: bool = False) -> str:
+    """BEGIN and the district in one simple-query round trip (pure).
+
+    The SET LOCAL sits in a DO block for Citus: a coordinator replays on each worker the
+    text of the statement a SET LOCAL arrived in, and at top level that text would be this
+    whole message, BEGIN included (the worker would warn "there is already a transaction in
+    progress"); inside DO it is the SET alone. On plain PostgreSQL the effect is the same.
+
+    SET takes no bind parameter, so the id is written into the text. It is accepted only as
+    a positive integer of the database's range (not a bool, not a string) and written with
+    `:d`, so the quoted literal can only ever hold digits: no input reaches it unchecked.
+    """
+    if isinstance(district_id, bool) or not isinstance(district_id, int):
+        raise TypeError(f"a district id is an integer, not {type(district_id).__name__}")
+    if not 0 < district_id <= _MAX_DISTRICT_ID:
+        raise ValueError(f"district id {district_id} is out of range")
+    mode = "READ ONLY" if readonly else "READ WRITE"
+    return f"BEGIN {mode}; DO $$BEGIN SET LOCAL app.district_id = '{district_id:d}'; END$$"
 
 
 @dataclass(frozen=True)
@@ -58,10 +84,10 @@ async def tenant_transaction(
     Commits when the block ends normally; rolls back on any exception, so that a read and the
     disclosure row that records it are kept or lost together.
     """
+    begin = begin_statement(district.id, readonly=readonly)
     pool = stores.pool(district.store)
-    mode = "READ ONLY" if readonly else "READ WRITE"
     async with pool.acquire() as conn:
-        await conn.execute(_BEGIN.format(mode=mode, district_id=int(district.id)))
+        await conn.execute(begin)
         try:
             yield TenantConnection(conn, district)
         except BaseException:

@@ -1,7 +1,7 @@
 """Small, explicit rows for tests that need a district with a student or two.
 
 Inserted as the owner role (which bypasses RLS, as the bulk loader does); tests then read as
-the application role. The big realistic data comes from `tenants.synth`; these stay tiny so a
+the application role. The big realistic data comes from `tenants.synthetic.generator`; these stay tiny so a
 test shows exactly what it relies on.
 """
 

@@ -1,19 +1,14 @@
 """/admin/api/v1/audit: who did what, when, from where, and how it ended; newest first.
 
-The audit log grows with every token request, so the query is built from only the conditions
-asked for (each one a fixed fragment with a numbered placeholder, never user text), letting
-Postgres use the index that fits: by time, by (action, time) or by (district, time).
+The reading (conditions, keyset paging) is `gateway.control.audit_log`, shared with the
+console; this face only checks the query string and shapes the page.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, fields
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
-import asyncpg
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -22,6 +17,7 @@ from gateway.admin import representations as rep
 from gateway.admin.endpoint import PREFIX, Call, operator_route
 from gateway.admin.output import AdminJSON
 from gateway.admin.schemas import Field, integer, moment_field, string
+from gateway.control.audit_log import AuditFilter, AuditPage, read_audit
 from gateway.control.districts import LEA_CODE
 from gateway.errors import ValidationFailed
 
@@ -49,38 +45,11 @@ QUERY = {
     ),
     "until": string(40, description="Before this moment; a date: through that day, UTC."),
     "limit": integer(1, MAX_LIMIT, default=100),
-    "offset": integer(0, 1_000_000, default=0),
+    "before": integer(
+        1, 2**63 - 1, description="Events older than this audit id (a page's next_before)."
+    ),
 }
-
-
-@dataclass(frozen=True)
-class AuditFilter:
-    action: str | None = None
-    district: str | None = None
-    actor: str | None = None
-    actor_type: str | None = None
-    outcome: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    limit: int = 100
-    offset: int = 0
-
-
-# Filter field → SQL condition on its placeholder. Order fixes the placeholder numbers.
-_CONDITIONS = {
-    "action": "a.action = ${}",
-    "district": "a.district_id = (SELECT district_id FROM districts WHERE lea_code = ${})",
-    "actor": "a.actor = ${}",
-    "actor_type": "a.actor_type = ${}",
-    "outcome": "a.outcome = ${}",
-    "since": "a.occurred_at >= ${}",
-    "until": "a.occurred_at < ${}",
-}
-_SELECT = (
-    "SELECT a.audit_id, a.occurred_at, a.actor_type, a.actor, a.action, a.outcome,"
-    " d.lea_code AS district, a.target, host(a.source_addr) AS source_addr, a.request_id,"
-    " a.detail FROM audit_log a LEFT JOIN districts d ON d.district_id = a.district_id"
-)
+FILTERS = ("action", "district", "actor", "actor_type", "outcome", "since", "until")
 
 
 # --- pure -----------------------------------------------------------------------------------
@@ -98,56 +67,22 @@ def audit_filter(query: Mapping[str, Any]) -> AuditFilter:
             errors["district"] = "An LEA code: 3 to 10 capital letters or digits"
     if errors:
         raise ValidationFailed(errors)
-    return AuditFilter(**{f.name: clean[f.name] for f in fields(AuditFilter)})
+    return AuditFilter(**{name: clean[name] for name in FILTERS})
 
 
-def statement(wanted: AuditFilter) -> tuple[str, list[Any]]:
-    """(SQL, arguments) for one page of events matching `wanted`."""
-    conditions: list[str] = []
-    args: list[Any] = []
-    for name, template in _CONDITIONS.items():
-        value = getattr(wanted, name)
-        if value is not None:
-            args.append(value)
-            conditions.append(template.format(len(args)))
-    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    args += [wanted.limit, wanted.offset]
-    order = (
-        f" ORDER BY a.occurred_at DESC, a.audit_id DESC LIMIT ${len(args) - 1} OFFSET ${len(args)}"
-    )
-    return _SELECT + where + order, args
-
-
-def event(row: Mapping[str, Any]) -> dict[str, Any]:
-    shown = dict(row)
-    detail = shown["detail"]
-    shown["detail"] = json.loads(detail) if isinstance(detail, str) else detail
-    return shown
-
-
-def page(rows: list[dict[str, Any]], wanted: AuditFilter) -> dict[str, Any]:
-    full = len(rows) == wanted.limit
-    return {
-        "items": rows,
-        "limit": wanted.limit,
-        "offset": wanted.offset,
-        "next_offset": wanted.offset + wanted.limit if full else None,
-    }
+def page(found: AuditPage, limit: int) -> dict[str, Any]:
+    return {"items": found.rows, "limit": limit, "next_before": found.older}
 
 
 # --- I/O ------------------------------------------------------------------------------------
 
 
-async def search(conn: asyncpg.Connection, wanted: AuditFilter) -> list[dict[str, Any]]:
-    sql, args = statement(wanted)
-    return [event(r) for r in await conn.fetch(sql, *args)]
-
-
 async def list_audit(call: Call) -> Response:
-    wanted = audit_filter(call.query(QUERY))
+    query = call.query(QUERY)
+    wanted = audit_filter(query)
     async with call.db() as conn:
-        rows = await search(conn, wanted)
-    return AdminJSON(page(rows, wanted))
+        found = await read_audit(conn, wanted, before=query["before"], limit=query["limit"])
+    return AdminJSON(page(found, query["limit"]))
 
 
 def routes() -> list[Route]:
@@ -167,24 +102,8 @@ def paths() -> dict[str, Any]:
                 },
                 description="Every operator action (console, CLI, this API), every token request "
                 "and every sign-in, with who, when, from where and the outcome. Filters combine; "
-                "page with limit and offset (next_offset).",
+                "page with limit and before (next_before): a cursor, so deep pages cost what the first does.",
                 query=QUERY,
             )
         }
     }
-
-
-_EXPORT = (
-    _SELECT + " WHERE a.audit_id > $1 AND ($2::timestamptz IS NULL OR a.occurred_at >= $2)"
-    " ORDER BY a.audit_id"
-)
-
-
-async def export(
-    conn: asyncpg.Connection, after_id: int = 0, since: datetime | None = None
-) -> AsyncIterator[dict[str, Any]]:
-    """Every event after `after_id` (and from `since`), oldest first, read with a cursor so
-    that a year of events streams in constant memory (`gateway audit export`)."""
-    async with conn.transaction(readonly=True):
-        async for row in conn.cursor(_EXPORT, after_id, since, prefetch=500):
-            yield event(row)

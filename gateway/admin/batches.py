@@ -27,10 +27,11 @@ from gateway.admin.schemas import (
     integer,
     string,
 )
-from gateway.api.transcripts import DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES
 from gateway.errors import BadRequest, NotFound, ValidationFailed
-from gateway.outgoing.batches import STUDENT_ID, BatchRequest, queue_batch
+from gateway.ferpa import DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES, STUDENT_ID
+from gateway.outgoing.batches import BatchRequest, queue_batch
 from gateway.outgoing.report import list_batches, load_report
+from gateway.pesc import DEFAULT_TRANSCRIPT_VERSION, TRANSCRIPT_VERSIONS
 
 BODY: Spec = {
     "connection_id": string(
@@ -52,7 +53,7 @@ BODY: Spec = {
         default=DEFAULT_BASIS,
         description="34 CFR 99.31(a)(2) (enrollment elsewhere) or 99.30 (written consent).",
     ),
-    "pesc_version": Field("string", enum=("1.3.0", "1.5.0"), default="1.3.0"),
+    "pesc_version": Field("string", enum=TRANSCRIPT_VERSIONS, default=DEFAULT_TRANSCRIPT_VERSION),
 }
 STUDENT_IDS = {
     "type": ["array", "null"],

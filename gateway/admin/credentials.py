@@ -20,7 +20,7 @@ from gateway.admin.endpoint import PREFIX, Call, operator_route
 from gateway.admin.output import NO_STORE, AdminJSON, created, project
 from gateway.admin.schemas import fields_named, integer, moment_field, string
 from gateway.control import credentials
-from gateway.control.credentials import MAX_OVERLAP, IssuedSecret
+from gateway.control.credentials import MAX_OVERLAP, IssuedSecret, effective_status
 from gateway.crypto.client_secrets import MAX_SECRET_LENGTH
 from gateway.errors import ValidationFailed
 from gateway.urls import etranscripts_url, token_url
@@ -101,14 +101,6 @@ ROTATE = {
 
 
 # --- pure helpers ---------------------------------------------------------------------------
-
-
-def effective_status(row: Mapping[str, Any], now: datetime) -> str:
-    """`expired` for an active credential past its expiry (what the token endpoint enforces)."""
-    expires = row.get("expires_at")
-    if row["status"] == "active" and expires is not None and expires <= now:
-        return "expired"
-    return str(row["status"])
 
 
 def shown(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:

@@ -308,16 +308,14 @@ AUDIT_PAGE = obj(
     {
         "items": {"type": "array", "items": AUDIT_EVENT},
         "limit": _INT,
-        "offset": _INT,
-        "next_offset": {
+        "next_before": {
             "type": ["integer", "null"],
-            "description": "Offset of the next page; null on the last page.",
+            "description": "The `before` of the next (older) page; null on the last page.",
         },
     }
 )
 AUDIT_PAGE_EXAMPLE = {
     "items": [AUDIT_EVENT_EXAMPLE],
     "limit": 100,
-    "offset": 0,
-    "next_offset": None,
+    "next_before": None,
 }

@@ -11,7 +11,7 @@ import unicodedata
 from datetime import date
 
 from gateway.pesc.request import RequestedStudent
-from tenants.queries import Candidate
+from tenants.queries.transcripts import Candidate
 
 _IGNORED = str.maketrans("", "", " -'’.")
 # Letters that carry no combining mark to drop, so NFKD leaves them as they are: the way a

@@ -12,6 +12,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway import __version__
+from gateway.ferpa import STUDENT_ID
+from gateway.pesc import DEFAULT_TRANSCRIPT_VERSION, TRANSCRIPT_VERSIONS
 
 PathsHook = Callable[[], dict[str, Any]]
 
@@ -59,7 +61,7 @@ _TRANSCRIPT_PARAMS = [
         "name": "student_id",
         "in": "path",
         "required": True,
-        "schema": {"type": "string", "pattern": "^[0-9A-Za-z-]{1,30}$"},
+        "schema": {"type": "string", "pattern": STUDENT_ID.pattern},
         "description": "The state student identifier (NC: the 10-digit UID).",
         "example": "1234567890",
     },
@@ -78,7 +80,11 @@ _TRANSCRIPT_PARAMS = [
     {
         "name": "pesc_version",
         "in": "query",
-        "schema": {"type": "string", "enum": ["1.3.0", "1.5.0"], "default": "1.3.0"},
+        "schema": {
+            "type": "string",
+            "enum": list(TRANSCRIPT_VERSIONS),
+            "default": DEFAULT_TRANSCRIPT_VERSION,
+        },
         "description": "PESC High School Transcript version of the XML answer.",
     },
     {

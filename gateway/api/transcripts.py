@@ -14,10 +14,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -28,23 +28,26 @@ from starlette.routing import Route
 from gateway.api import identity, negotiation
 from gateway.audit import Actor, AuditEvent
 from gateway.errors import BadRequest, Conflict, Forbidden, NotFound, UnsupportedMediaType
+from gateway.ferpa import CONSENT_BASIS, DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES, STUDENT_ID
 from gateway.metrics import DISCLOSURES
 from gateway.oauth.bearer import TokenContext
 from gateway.pesc import (
+    DEFAULT_TRANSCRIPT_VERSION,
     Party,
     parse_transcript_request,
     render_response,
     render_transcript,
     transcript_json,
+    transcript_version,
 )
 from gateway.pesc.hs_transcript import TranscriptVersion
 from gateway.pesc.request import TranscriptRequest
 from gateway.pesc.response import ResponseStatus
 from gateway.pesc.schemas import schemas_available
 from gateway.request_context import client_address, services
-from tenants import queries
 from tenants.directory import District
-from tenants.queries import DisclosureRow
+from tenants.queries import disclosures, transcripts
+from tenants.queries.disclosures import DisclosureRow
 from tenants.records import Hold, StudentRecord
 from tenants.transaction import tenant_transaction
 
@@ -54,14 +57,6 @@ if TYPE_CHECKING:
 log = structlog.stdlib.get_logger("gateway.security")
 
 SCOPE = "etranscripts"
-VERSIONS: tuple[TranscriptVersion, ...] = ("1.3.0", "1.5.0")
-STUDENT_ID = re.compile(r"^[0-9A-Za-z-]{1,30}$")
-LEGAL_BASES = {
-    "99.31(a)(2)": "34 CFR 99.31(a)(2): enrollment at another institution",
-    "99.30": "34 CFR 99.30: written consent of the eligible student or parent",
-}
-DEFAULT_BASIS = "99.31(a)(2)"
-DEFAULT_PURPOSE = "Enrollment at another institution"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -70,18 +65,24 @@ async def authorize(request: Request, lea: str) -> tuple[TokenContext, District]
     svc = services(request)
     context = await svc.bearer.authenticate(request.headers.get("authorization"), SCOPE)
     district = context.district
-    assert district is not None  # consumer tokens always carry their district
+    if district is None:
+        # An operator credential granted the consumer scope: it names no district, so it
+        # reads none (a 403, not an assertion's 500).
+        raise Forbidden("This credential belongs to no district; use a district's credential.")
     request.scope.setdefault("state", {})["district"] = district.lea_code
     if district.lea_code != lea:
         address = client_address(request)
+        # Only a district we know is named, in the audit and the log: the path is the
+        # caller's text (student ids were seen here), so an unknown one is kept as its length.
+        known = lea if svc.directory.cached(lea) is not None else None
         svc.audit.add(
             AuditEvent(
                 Actor("consumer", context.credential.client_id, address, request.state.request_id),
                 "transcript.cross_district",
                 "denied",
                 district.id,
-                lea,
-                {"token_district": district.lea_code},
+                known,
+                {"token_district": district.lea_code, "path_district_length": len(lea)},
             )
         )
         log.warning(
@@ -89,7 +90,8 @@ async def authorize(request: Request, lea: str) -> tuple[TokenContext, District]
             kind="cross_district",
             client_id=context.credential.client_id,
             token_district=district.lea_code,
-            path_district=lea,
+            path_district=known,
+            path_district_length=len(lea),
         )
         raise Forbidden("This credential reads its own district only.")
     if not district.active:
@@ -183,7 +185,7 @@ async def serve(
     now = datetime.now(UTC)
     refusal: OnHold | None = None
     async with tenant_transaction(svc.stores, district) as tx:
-        record = await queries.student_record(tx, student_id)
+        record = await transcripts.student_record(tx, student_id)
         if record is None or not identity.identity_matches(
             last_name=record.student.last_name,
             birth_date=record.student.birth_date,
@@ -192,7 +194,7 @@ async def serve(
         ):
             raise NotFound("No transcript is available for this student.")
         if record.on_hold:
-            await queries.record_disclosure(
+            await disclosures.record_disclosure(
                 tx,
                 disclosure(
                     release,
@@ -207,7 +209,7 @@ async def serve(
             body = render(record, release, document_id, now)
             digest = hashlib.sha256(body).hexdigest()
             version = "json" if release.media_type == negotiation.JSON else release.pesc_version
-            await queries.record_disclosure(
+            await disclosures.record_disclosure(
                 tx,
                 disclosure(
                     release,
@@ -256,10 +258,10 @@ def _text(value: str | None, name: str, limit: int = 200) -> str | None:
 
 
 def _version(value: str | None) -> TranscriptVersion:
-    for version in VERSIONS:
-        if (value or VERSIONS[0]) == version:
-            return version
-    raise BadRequest(f"pesc_version must be one of {', '.join(VERSIONS)}.")
+    try:
+        return transcript_version(value or DEFAULT_TRANSCRIPT_VERSION)
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
 
 
 def _basis(value: str | None) -> str:
@@ -310,8 +312,16 @@ async def post_request(request: Request) -> Response:
         raise UnsupportedMediaType("Send the TranscriptRequest as application/xml.")
     svc = services(request)
     pesc_dir = svc.settings.pesc_dir if schemas_available(svc.settings.pesc_dir) else None
-    parsed = parse_transcript_request(
-        await request.body(), max_bytes=svc.settings.max_document_bytes, pesc_dir=pesc_dir
+    # Off the event loop, a bounded number at once, and bounded in elements (issue 12: one
+    # large request parsed on the loop stalled every other request of the worker).
+    parsed = await svc.documents.run(
+        partial(
+            parse_transcript_request,
+            await request.body(),
+            max_bytes=svc.settings.max_document_bytes,
+            pesc_dir=pesc_dir,
+            max_elements=svc.settings.max_document_elements,
+        )
     )
     version = _version(request.query_params.get("pesc_version"))
     destination = parsed.transcript_destination
@@ -325,7 +335,7 @@ async def post_request(request: Request) -> Response:
             if parsed.recipients and parsed.recipients[0].purpose
             else DEFAULT_PURPOSE
         ),
-        legal_basis=LEGAL_BASES["99.30"]
+        legal_basis=LEGAL_BASES[CONSENT_BASIS]
         if parsed.student.release_authorized
         else LEGAL_BASES[DEFAULT_BASIS],
         request_tracking_id=parsed.tracking_id[:35],
@@ -333,7 +343,7 @@ async def post_request(request: Request) -> Response:
     )
     async with tenant_transaction(svc.stores, district, readonly=True) as tx:
         asked = parsed.student
-        found = await queries.candidates(
+        found = await transcripts.candidates(
             tx,
             state_id=asked.state_id,
             local_id=asked.school_assigned_id,
@@ -341,19 +351,19 @@ async def post_request(request: Request) -> Response:
         )
     matches = identity.match_requested(found, parsed.student)
     if not matches:
-        return _response_document(parsed, "NoRecord")
+        return await _response_document(svc, parsed, "NoRecord")
     if len(matches) > 1:
-        return _response_document(parsed, "MultipleMatch")
+        return await _response_document(svc, parsed, "MultipleMatch")
     student_id = matches[0].student_id
     if not parsed.student.release_authorized:
         await _record_refusal(svc, district, release, student_id, "refused_not_authorized")
-        return _response_document(parsed, "Canceled")
+        return await _response_document(svc, parsed, "Canceled")
     try:
         served = await serve(svc, district, student_id, release)
     except OnHold as held:
-        return _response_document(parsed, "Hold", held.holds)
+        return await _response_document(svc, parsed, "Hold", held.holds)
     except NotFound:  # gone between the match and the read
-        return _response_document(parsed, "NoRecord")
+        return await _response_document(svc, parsed, "NoRecord")
     return transcript_response(served)
 
 
@@ -361,19 +371,23 @@ async def _record_refusal(
     svc: Services, district: District, release: Release, student_id: str, event: str
 ) -> None:
     async with tenant_transaction(svc.stores, district) as tx:
-        await queries.record_disclosure(tx, disclosure(release, student_id, event))
+        await disclosures.record_disclosure(tx, disclosure(release, student_id, event))
     DISCLOSURES.labels(event, "api").inc()
 
 
-def _response_document(
-    parsed: TranscriptRequest, status: ResponseStatus, holds: tuple[Hold, ...] = ()
+async def _response_document(
+    svc: Services, parsed: TranscriptRequest, status: ResponseStatus, holds: tuple[Hold, ...] = ()
 ) -> Response:
-    body = render_response(
-        parsed,
-        status=status,
-        document_id=uuid.uuid4().hex,
-        created_at=datetime.now(UTC),
-        holds=holds,
+    # One Response per Recipient: rendered off the event loop like the request was parsed.
+    body = await svc.documents.run(
+        partial(
+            render_response,
+            parsed,
+            status=status,
+            document_id=uuid.uuid4().hex,
+            created_at=datetime.now(UTC),
+            holds=holds,
+        )
     )
     return _xml_response(body)
 

@@ -61,6 +61,7 @@ def _register() -> None:
     from gateway.cli import (
         audit,
         credentials,
+        data,
         disclosures,
         districts,
         migrate,
@@ -75,6 +76,7 @@ def _register() -> None:
         server,
         migrate,
         seed,
+        data,
         districts,
         credentials,
         disclosures,

@@ -48,7 +48,7 @@ def export(ctx: click.Context, after_id: int, since: datetime | None, output: Pa
       gateway audit export --after-id 41234 >> gateway-audit.jsonl
     The last audit_id written is printed on standard error.
     """
-    from gateway.admin import audit as events
+    from gateway.control import audit_log as events
 
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)

@@ -13,7 +13,7 @@ from gateway.cli.context import district_stores, resolved, run, state
 from gateway.cli.options import StartDate
 from gateway.cli.output import emit, emit_json
 from gateway.spreadsheet import csv_cell
-from tenants import queries
+from tenants.queries import disclosures as disclosure_log
 from tenants.transaction import tenant_transaction
 
 COLUMNS = [
@@ -37,7 +37,7 @@ _PAGE = 1000
 
 
 async def read_all(
-    settings: Any, lea: str, where: queries.DisclosureFilter
+    settings: Any, lea: str, where: disclosure_log.DisclosureFilter
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     async with (
@@ -45,7 +45,7 @@ async def read_all(
         tenant_transaction(stores, district, readonly=True) as tx,
     ):
         while True:
-            page = await queries.disclosures(tx, where, limit=_PAGE, offset=len(rows))
+            page = await disclosure_log.disclosures(tx, where, limit=_PAGE, offset=len(rows))
             rows.extend(page)
             if len(page) < _PAGE:
                 return rows
@@ -79,7 +79,7 @@ def disclosures(
     async def go() -> list[dict[str, Any]]:
         settings = await resolved(state(ctx).settings)
         return await read_all(
-            settings, lea, queries.DisclosureFilter(student_id=student_id, since=since)
+            settings, lea, disclosure_log.DisclosureFilter(student_id=student_id, since=since)
         )
 
     rows = run(go())

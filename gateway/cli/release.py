@@ -12,7 +12,6 @@ from typing import Any, TextIO
 import asyncpg
 import click
 
-from gateway.api.transcripts import DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES
 from gateway.cli.context import (
     control_connection,
     district_stores,
@@ -23,12 +22,14 @@ from gateway.cli.context import (
 )
 from gateway.cli.options import cli_actor, json_option
 from gateway.cli.output import emit, emit_json, progress
+from gateway.ferpa import DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES
 from gateway.logging import configure_logging
 from gateway.outgoing.batches import BatchRequest, queue_batch
 from gateway.outgoing.client import Timeouts
 from gateway.outgoing.report import BatchReport, list_batches, load_report
 from gateway.outgoing.retry import RetryPolicy
 from gateway.outgoing.worker import Worker, release_worker_config
+from gateway.pesc import DEFAULT_TRANSCRIPT_VERSION, TRANSCRIPT_VERSIONS
 from gateway.services import store_urls
 from tenants.stores import StoreRegistry
 
@@ -120,7 +121,10 @@ def release() -> None:
     help="34 CFR 99.31(a)(2) (enrollment elsewhere) or 99.30 (written consent).",
 )
 @click.option(
-    "--pesc-version", type=click.Choice(["1.3.0", "1.5.0"]), default="1.3.0", show_default=True
+    "--pesc-version",
+    type=click.Choice(TRANSCRIPT_VERSIONS),
+    default=DEFAULT_TRANSCRIPT_VERSION,
+    show_default=True,
 )
 @json_option
 @click.pass_context

@@ -10,8 +10,8 @@ from gateway.cli.context import resolved, run, state
 from gateway.cli.migrate import migrate_all
 from gateway.cli.options import cli_actor, json_option
 from gateway.cli.output import emit, progress
-from tenants.seed import DEFAULT_SEED, SeedReport, seed
-from tenants.synth import MAX_DISTRICTS, Term
+from tenants.synthetic.generator import MAX_DISTRICTS, Term
+from tenants.synthetic.seed import DEFAULT_SEED, SeedReport, seed
 
 _EPILOG = """\b
 Typical sizes (2 cores, embedded Postgres, fresh home):

@@ -19,7 +19,10 @@ from gateway.logging import configure_logging
 from gateway.settings import Settings, parse_forwarded_allow_ips
 
 if TYPE_CHECKING:
-    from gateway.devsetup import DevEnvironment
+    import uvicorn
+
+    from gateway.cli.devsetup import DevEnvironment
+    from gateway.database.embedded import Watchdog
 
 # uvicorn, the app and the demo seeding load only for the commands that serve, so that
 # operator commands (`gateway credential list`) start quickly.
@@ -40,6 +43,8 @@ def uvicorn_options(settings: Settings) -> dict[str, object]:
         # that lockout and the audit log record.
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": trusted or None,
+        # A request that never ends cannot hold shutdown (SIGTERM) forever.
+        "timeout_graceful_shutdown": int(settings.shutdown_timeout_seconds),
     }
 
 
@@ -76,7 +81,7 @@ def dev(ctx: click.Context, port: int | None, host: str, no_seed: bool) -> None:
     import uvicorn
 
     from gateway.app import create_app
-    from gateway.devsetup import prepare_dev
+    from gateway.cli.devsetup import prepare_dev
 
     install_signal_handlers()
     settings = state(ctx).settings
@@ -90,7 +95,30 @@ def dev(ctx: click.Context, port: int | None, host: str, no_seed: bool) -> None:
     click.echo(banner(env), err=True)
     app = create_app(env.settings, run_worker=True)  # batch releases run inside `dev` too
     server = uvicorn.Server(uvicorn.Config(app, **uvicorn_options(env.settings)))  # type: ignore[arg-type]
+    failures: list[str] = []
+    watchdog = _watch_postgres(settings, server, failures) if settings.embedded else None
     server.run()
+    if watchdog is not None:
+        watchdog.stop()
+    if failures:
+        raise click.ClickException(f"{failures[0]}; stopped serving")
+
+
+def _watch_postgres(settings: Settings, server: uvicorn.Server, failures: list[str]) -> Watchdog:
+    """Restart the embedded PostgreSQL if it dies; if it cannot be (or it is not ours), stop
+    serving and say why in `failures`, rather than answer 500s."""
+    from gateway.database.embedded import Watchdog, start_embedded
+
+    def gone(message: str) -> None:
+        failures.append(message)
+        server.should_exit = True
+
+    def restarted() -> None:
+        click.echo("gateway dev: the embedded PostgreSQL stopped; started it again", err=True)
+
+    watchdog = Watchdog(start_embedded(settings.home), on_gone=gone, on_restart=restarted)
+    watchdog.start()
+    return watchdog
 
 
 @click.command("serve")

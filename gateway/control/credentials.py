@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -390,18 +391,16 @@ async def list_credentials(
         lea_code.upper() if lea_code else None,
         consumer,
     )
-    result = []
     now = datetime.now(UTC)
-    for r in rows:
-        item = dict(r)
-        if (
-            item["status"] == "active"
-            and item["expires_at"] is not None
-            and item["expires_at"] <= now
-        ):
-            item["status"] = "expired"
-        result.append(item)
-    return result
+    return [dict(r) | {"status": effective_status(r, now)} for r in rows]
+
+
+def effective_status(row: Mapping[str, Any], now: datetime) -> str:
+    """`expired` for an active credential past its expiry (what the token endpoint enforces)."""
+    expires = row.get("expires_at")
+    if row["status"] == "active" and expires is not None and expires <= now:
+        return "expired"
+    return str(row["status"])
 
 
 async def get(conn: asyncpg.Connection, client_id: str) -> dict[str, Any]:

@@ -3,11 +3,20 @@
 Used for the embedded server and for test servers. In production a DBA runs
 `sql/bootstrap.sql` once instead (the gateway never holds a superuser there).
 
+On a Citus coordinator (the database has the `citus` extension, its workers added) the same
+step also sets up what does not propagate by itself: each worker's schema privileges and
+owner, the database ACLs (which propagate only when run in a database with the extension),
+and `citus.propagate_set_commands = 'local'` for the application role, so that the
+`SET LOCAL` naming a tenant transaction's district reaches the workers (docs/scale-out.md).
+
 Roles (cluster-wide):
 * `gateway_owner`: owns the schema, runs migrations, bulk-loads data (BYPASSRLS, because
   COPY into a table with row-level security is refused for roles subject to it);
 * `gateway_app`: what the running gateway connects as. Owns nothing, NOBYPASSRLS, and has only
   the grants the migrations give it.
+* `gateway_ingest`: NOLOGIN, NOBYPASSRLS. `gateway_app` is a member and takes it with
+  `SET LOCAL ROLE` only inside the transaction that loads a district's records
+  (`tenants.loading`), so real records are written through row-level security.
 """
 
 from __future__ import annotations
@@ -17,8 +26,12 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
+from gateway.database.distribution import has_citus
+from gateway.errors import ConfigurationError
+
 OWNER_ROLE = "gateway_owner"
 APP_ROLE = "gateway_app"
+INGEST_ROLE = "gateway_ingest"
 
 
 @dataclass(frozen=True)
@@ -41,7 +54,7 @@ def role_url(superuser_url: str, role: str, database: str, password: str | None)
 
 
 async def ensure_roles(conn: asyncpg.Connection, password: str | None) -> None:
-    """Create or correct both roles. A password is set only where the server needs one."""
+    """Create or correct the three roles. A password is set only where the server needs one."""
     for role, attrs in (
         (OWNER_ROLE, "LOGIN NOSUPERUSER BYPASSRLS NOCREATEROLE NOCREATEDB"),
         (APP_ROLE, "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOINHERIT"),
@@ -52,6 +65,10 @@ async def ensure_roles(conn: asyncpg.Connection, password: str | None) -> None:
         await conn.execute(f"{verb} ROLE {role} {attrs}")
         if password is not None:
             await conn.execute(f"ALTER ROLE {role} PASSWORD {quote_literal(password)}")
+    exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", INGEST_ROLE)
+    verb = "ALTER" if exists else "CREATE"
+    await conn.execute(f"{verb} ROLE {INGEST_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE")
+    await conn.execute(f"GRANT {INGEST_ROLE} TO {APP_ROLE}")
 
 
 def quote_literal(value: str) -> str:
@@ -69,9 +86,13 @@ async def ensure_database(conn: asyncpg.Connection, name: str, *, fresh: bool = 
         await conn.execute(
             f"CREATE DATABASE {name} OWNER {OWNER_ROLE} ENCODING 'UTF8' TEMPLATE template0"
         )
+    # A database made before the roles existed (a Citus cluster's) is handed to the owner.
+    await conn.execute(f"ALTER DATABASE {name} OWNER TO {OWNER_ROLE}")
     # Only the owner may create objects; the app role may only connect.
     await conn.execute(f"REVOKE ALL ON DATABASE {name} FROM PUBLIC")
     await conn.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {name} TO {APP_ROLE}")
+    # Loads stage rows in temporary tables, as the ingest role.
+    await conn.execute(f"GRANT TEMPORARY ON DATABASE {name} TO {INGEST_ROLE}")
 
 
 async def bootstrap(
@@ -96,6 +117,8 @@ async def bootstrap(
         try:
             await conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
             await conn.execute(f"ALTER SCHEMA public OWNER TO {OWNER_ROLE}")
+            if await has_citus(conn):
+                await prepare_citus(conn, name, password)
         finally:
             await conn.close()
     return {
@@ -105,6 +128,86 @@ async def bootstrap(
         )
         for name in databases
     }
+
+
+# Both role names are constants of this module, not input.
+_ROLES_ON_WORKER = (
+    "SELECT count(*) FROM pg_roles WHERE rolname IN ('"  # noqa: S608
+    + OWNER_ROLE
+    + "', '"
+    + APP_ROLE
+    + "')"
+)
+
+
+_COPY_VERIFIER = """
+SELECT w.success, w.result
+  FROM pg_authid r, run_command_on_workers(format(
+       'SELECT worker_create_or_alter_role(%L, NULL, %L)', r.rolname,
+       format('ALTER ROLE %I PASSWORD %L', r.rolname, r.rolpassword))) w
+ WHERE r.rolname = $1 AND r.rolpassword IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM pg_dist_object o WHERE o.classid = 'pg_authid'::regclass AND o.objid = r.oid)
+"""
+
+
+def citus_worker_commands() -> list[str]:
+    """What each worker needs that Citus does not carry there: the schema's privileges and
+    owner (the owner role creates the shards), as sql/bootstrap.sql sets them up."""
+    return [
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+        f"ALTER SCHEMA public OWNER TO {OWNER_ROLE}",
+    ]
+
+
+async def prepare_citus(conn: asyncpg.Connection, database: str, password: str | None) -> None:
+    """Set up database `database` (connected as a superuser) on a Citus coordinator, as
+    sql/bootstrap-citus.sql does for a DBA."""
+    # A tenant transaction's SET LOCAL goes on to the workers it touches (Citus docs,
+    # citus.propagate_set_commands); without it the shards' policies see no district.
+    await conn.execute(
+        f"ALTER ROLE {APP_ROLE} IN DATABASE {database} SET citus.propagate_set_commands = 'local'"
+    )
+    missing = await conn.fetch(
+        "SELECT nodename, nodeport, result FROM run_command_on_workers($1) WHERE result <> '2'",
+        _ROLES_ON_WORKER,
+    )
+    if missing:
+        where = ", ".join(f"{r['nodename']}:{r['nodeport']}" for r in missing)
+        raise ConfigurationError(
+            f"the roles {OWNER_ROLE} and {APP_ROLE} are missing on worker {where}: create them"
+            " on the coordinator in a database with the citus extension (Citus copies them),"
+            " or add the workers after creating them"
+        )
+    for role in (OWNER_ROLE, APP_ROLE):
+        # Citus copies ALTER ROLE only for roles it tracks; copy the password's verifier to
+        # the workers for one it does not, one role at a time (in one statement the two
+        # calls can deadlock on the workers' propagation back to this node).
+        await conn.fetch(_COPY_VERIFIER, role)
+    if password is not None:
+        # The coordinator opens its connections to the workers as the querying role.
+        await conn.execute(
+            "DELETE FROM pg_dist_authinfo WHERE nodeid = 0 AND rolename = ANY($1::text[])",
+            [OWNER_ROLE, APP_ROLE],
+        )
+        await conn.execute(
+            "INSERT INTO pg_dist_authinfo (nodeid, rolename, authinfo)"
+            " SELECT 0, unnest($1::text[]), 'password=' || $2",
+            [OWNER_ROLE, APP_ROLE],
+            password,
+        )
+    # Run here, in a database with the extension, database ACLs propagate to the workers
+    # (run from another database they would not).
+    await conn.execute(f"ALTER DATABASE {database} OWNER TO {OWNER_ROLE}")
+    await conn.execute(f"REVOKE ALL ON DATABASE {database} FROM PUBLIC")
+    await conn.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {database} TO {APP_ROLE}")
+    for command in citus_worker_commands():
+        failed = await conn.fetch(
+            "SELECT nodename, nodeport, result FROM run_command_on_workers($1) WHERE NOT success",
+            command,
+        )
+        if failed:
+            detail = "; ".join(f"{r['nodename']}:{r['nodeport']}: {r['result']}" for r in failed)
+            raise ConfigurationError(f"{command} failed on a worker: {detail}")
 
 
 def _with_db(url: str, database: str) -> str:

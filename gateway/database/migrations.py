@@ -7,6 +7,10 @@ Two streams live in `sql/`:
 * `sql/district/NNNN_name.sql`: district data (students, courses, disclosures, ...), applied to
   every data store, the main database included.
 
+Every table a district file creates is registered as a district table in the same transaction
+(`gateway.database.distribution`); on a Citus coordinator it is then distributed by
+`district_id`, still in that transaction. On plain PostgreSQL nothing else changes.
+
 Each applied file is recorded with its SHA-256. Running again applies only what is new; a file
 whose content changed after it was applied stops the run before anything else happens, because
 a forward-only history must not be rewritten. The whole run holds a session advisory lock, so
@@ -23,6 +27,8 @@ from pathlib import Path
 
 import asyncpg
 
+from gateway.database import distribution
+from gateway.database.statements import split_statements
 from gateway.errors import MigrationError
 
 CONTROL = "control"
@@ -111,6 +117,13 @@ async def _migrate_locked(
     conn: asyncpg.Connection, streams: list[str], root: Path | None
 ) -> list[Applied]:
     await conn.execute(_LEDGER)
+    await conn.execute(distribution.REGISTRY)
+    citus = await distribution.has_citus(conn)
+    if citus and DISTRICT in streams:
+        # A run that stopped between a file and its distribution (or a database migrated
+        # before Citus was installed) is finished first.
+        async with conn.transaction():
+            await distribution.distribute_pending(conn)
     rows = await conn.fetch("SELECT stream, version, name, checksum FROM gateway_schema_migrations")
     recorded = {(r["stream"], r["version"]): r for r in rows}
     plan = [m for stream in streams for m in discover(stream, root)]
@@ -131,7 +144,19 @@ async def _migrate_locked(
             continue
         try:
             async with conn.transaction():
-                await conn.execute(m.sql)
+                if m.stream == DISTRICT:
+                    before = await distribution.schema_tables(conn)
+                if citus:
+                    # Citus forwards some DDL as the text it got: give it one statement.
+                    for statement in split_statements(m.sql):
+                        await conn.execute(statement)
+                else:
+                    await conn.execute(m.sql)
+                if m.stream == DISTRICT:
+                    created = await distribution.schema_tables(conn) - before
+                    await distribution.register(conn, created, m.version)
+                    if citus:
+                        await distribution.distribute_pending(conn)
                 await conn.execute(
                     "INSERT INTO gateway_schema_migrations (stream, version, name, checksum)"
                     " VALUES ($1, $2, $3, $4)",

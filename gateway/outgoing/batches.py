@@ -18,7 +18,6 @@ transaction. Workers then move items through the states in sql/control/0002:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,19 +26,19 @@ from uuid import UUID
 
 import asyncpg
 
-from gateway.api.transcripts import DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES
 from gateway.audit import Actor, AuditEvent, record
 from gateway.errors import Conflict, NotFound, ValidationFailed
-from gateway.outgoing import records
+from gateway.ferpa import DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES, STUDENT_ID
 from gateway.outgoing.client import Endpoint
 from gateway.outgoing.failures import Failure
 from gateway.outgoing.report import batch_row
+from gateway.pesc import DEFAULT_TRANSCRIPT_VERSION, TRANSCRIPT_VERSIONS
 from tenants.directory import District
+from tenants.queries import releases
 from tenants.stores import StoreRegistry
 from tenants.transaction import tenant_transaction
 
 MAX_ITEMS = 100_000
-STUDENT_ID = re.compile(r"^[0-9A-Za-z-]{1,30}$")
 WORKER_ACTOR = Actor("system", "release-worker")
 _SHOWN_UNKNOWN = 10
 
@@ -52,8 +51,8 @@ class BatchRequest:
     student_ids: tuple[str, ...] = ()
     cohort_year: int | None = None
     purpose: str = DEFAULT_PURPOSE
-    legal_basis: str = DEFAULT_BASIS  # a key of gateway.api.transcripts.LEGAL_BASES
-    pesc_version: str = "1.3.0"
+    legal_basis: str = DEFAULT_BASIS  # a key of gateway.ferpa.LEGAL_BASES
+    pesc_version: str = DEFAULT_TRANSCRIPT_VERSION
 
 
 def validate_request(request: BatchRequest) -> BatchRequest:
@@ -75,8 +74,8 @@ def validate_request(request: BatchRequest) -> BatchRequest:
         errors["purpose"] = "1 to 200 printable characters"
     if request.legal_basis not in LEGAL_BASES:
         errors["legal_basis"] = f"One of {', '.join(LEGAL_BASES)}"
-    if request.pesc_version not in ("1.3.0", "1.5.0"):
-        errors["pesc_version"] = "1.3.0 or 1.5.0"
+    if request.pesc_version not in TRANSCRIPT_VERSIONS:
+        errors["pesc_version"] = " or ".join(TRANSCRIPT_VERSIONS)
     if not request.connection.strip():
         errors["connection"] = "Required"
     if errors:
@@ -111,7 +110,7 @@ async def _connection_of(conn: asyncpg.Connection, district: District, ref: str)
 async def _students(stores: StoreRegistry, district: District, request: BatchRequest) -> list[str]:
     async with tenant_transaction(stores, district, readonly=True) as tx:
         if request.cohort_year is not None:
-            found = await records.cohort_students(tx, request.cohort_year)
+            found = await releases.cohort_students(tx, request.cohort_year)
             if not found:
                 raise ValidationFailed(
                     {
@@ -122,7 +121,7 @@ async def _students(stores: StoreRegistry, district: District, request: BatchReq
             if len(found) > MAX_ITEMS:
                 raise ValidationFailed({"cohort_year": f"More than {MAX_ITEMS} students"})
             return found
-        known = await records.known_students(tx, request.student_ids)
+        known = await releases.known_students(tx, request.student_ids)
     unknown = [s for s in request.student_ids if s not in known]
     if unknown:
         shown = ", ".join(unknown[:_SHOWN_UNKNOWN]) + (

@@ -4,7 +4,7 @@ An attempt ends in one of four outcomes, and each is settled in this order, so t
 between two steps never loses a disclosure nor delivers twice:
 
     Accepted  the vendor took it: the disclosure row is written in the district's store
-              (once per item, see `records.record_once`), then the item is marked delivered.
+              (once per item, see `releases.record_once`), then the item is marked delivered.
               A crash in between leaves the item leased; after the lease it is tried again
               with the same Idempotency-Key, the vendor answers with its first reference, and
               the existing disclosure row is found rather than written twice.
@@ -36,15 +36,15 @@ import structlog
 
 from gateway.errors import StoreUnavailable
 from gateway.metrics import DISCLOSURES
-from gateway.outgoing import batches, records
+from gateway.outgoing import batches
 from gateway.outgoing.batches import Claimed
 from gateway.outgoing.client import TokenCache, VendorClient
 from gateway.outgoing.failures import Failure, VendorFailure, classify_upload_status
 from gateway.outgoing.retry import RetryPolicy
-from gateway.pesc import Party, SchemaName, render_transcript, validate
+from gateway.pesc import Party, SchemaName, render_transcript, transcript_version, validate
 from gateway.pesc.hs_transcript import TranscriptVersion
-from tenants import queries
-from tenants.queries import DisclosureRow
+from tenants.queries import releases, transcripts
+from tenants.queries.disclosures import DisclosureRow
 from tenants.stores import StoreRegistry
 from tenants.transaction import tenant_transaction
 
@@ -99,10 +99,6 @@ def disclosure_row(item: Claimed, event: str, **fields: str | None) -> Disclosur
         request_tracking_id=item.tracking_id,
         **fields,
     )
-
-
-def _version(value: str) -> TranscriptVersion:
-    return "1.5.0" if value == "1.5.0" else "1.3.0"
 
 
 _SCHEMAS: dict[TranscriptVersion, SchemaName] = {
@@ -174,13 +170,14 @@ class Delivery:
                 "suspended", f"District {item.district.lea_code} is suspended: nothing is released"
             )
         async with tenant_transaction(self.stores, item.district, readonly=True) as tx:
-            record = await queries.student_record(tx, item.student_id)
+            record = await transcripts.student_record(tx, item.student_id)
         if record is None:
             return Refused("not_found", "The district no longer has this student")
         if record.on_hold:
             return Held(tuple(sorted({h.hold_type for h in record.active_holds})))
-        version = _version(item.pesc_version)
         try:
+            # Checked when queued; a value that is not a version refuses, never falls back.
+            version = transcript_version(item.pesc_version)
             body = render_transcript(
                 record,
                 version=version,
@@ -250,7 +247,7 @@ class Delivery:
             )
             return "queued" if kept else "lost"
         async with tenant_transaction(self.stores, item.district, readonly=True) as tx:
-            earlier = await records.recorded_event(tx, item.student_id, item.tracking_id)
+            earlier = await releases.recorded_event(tx, item.student_id, item.tracking_id)
         if earlier == "disclosed":
             return await self._mark_delivered(item, None, outcome.sha256)
         log.info(
@@ -265,7 +262,7 @@ class Delivery:
     async def disclose(self, item: Claimed, row: DisclosureRow) -> None:
         """Write the item's disclosure row in the district's store, unless it has one."""
         async with tenant_transaction(self.stores, item.district) as tx:
-            written = await records.record_once(tx, row)
+            written = await releases.record_once(tx, row)
         if written:
             DISCLOSURES.labels(row.event, "batch").inc()
 

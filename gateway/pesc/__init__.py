@@ -16,11 +16,13 @@ from __future__ import annotations
 from gateway.pesc.elements import school_party
 from gateway.pesc.errors import DocumentTooLarge, InvalidDocument, MalformedDocument
 from gateway.pesc.hs_transcript import (
+    DEFAULT_TRANSCRIPT_VERSION,
     NAMESPACES,
     TRANSCRIPT_VERSIONS,
     ProcessCode,
     TranscriptVersion,
     render_transcript,
+    transcript_version,
 )
 from gateway.pesc.party import Party
 from gateway.pesc.request import (
@@ -42,6 +44,7 @@ from gateway.pesc.schemas import (
 from gateway.pesc.transcript_json import transcript_json
 
 __all__ = [
+    "DEFAULT_TRANSCRIPT_VERSION",
     "NAMESPACES",
     "TRANSCRIPT_VERSIONS",
     "Attendance",
@@ -64,6 +67,7 @@ __all__ = [
     "schemas_available",
     "school_party",
     "transcript_json",
+    "transcript_version",
     "validate",
     "validate_tree",
 ]

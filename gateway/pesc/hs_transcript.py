@@ -53,10 +53,20 @@ TranscriptVersion = Literal["1.3.0", "1.5.0"]
 ProcessCode = Literal["PRODUCTION", "TEST"]
 
 TRANSCRIPT_VERSIONS: Final[tuple[TranscriptVersion, ...]] = get_args(TranscriptVersion)
+DEFAULT_TRANSCRIPT_VERSION: Final[TranscriptVersion] = "1.3.0"
 NAMESPACES: Final[dict[TranscriptVersion, str]] = {
     "1.3.0": "urn:org:pesc:message:HighSchoolTranscript:v1.3.0",
     "1.5.0": "urn:org:pesc:message:HighSchoolTranscript:v1.5.0",
 }
+
+
+def transcript_version(value: str) -> TranscriptVersion:
+    """`value` as one of TRANSCRIPT_VERSIONS; ValueError if it names none (never a fallback)."""
+    for version in TRANSCRIPT_VERSIONS:
+        if value == version:
+            return version
+    raise ValueError(f"pesc_version must be one of {', '.join(TRANSCRIPT_VERSIONS)}.")
+
 
 SubElement = etree.SubElement
 decimal = simple_types.decimal
@@ -65,7 +75,7 @@ decimal = simple_types.decimal
 def render_transcript(
     record: StudentRecord,
     *,
-    version: TranscriptVersion = "1.3.0",
+    version: TranscriptVersion = DEFAULT_TRANSCRIPT_VERSION,
     document_id: str,
     created_at: datetime,
     destination: Party,

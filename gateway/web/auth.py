@@ -2,8 +2,9 @@
 
 * `SessionBackend`: a Starlette AuthenticationBackend; the session cookie → (AuthCredentials,
   SessionUser), nothing else.
-* Guards: `operator(request)` for the console; `district_view(request, lea)` for a district's
-  pages (an operator sees any district; a district user sees only their own, and every other
+* Guards, applied by the route builders `console.endpoint.console_page` and
+  `district.endpoint.district_page`: `operator(request)` for the console;
+  `district_view(request, lea)` for a district's pages (an operator sees any district; a district user sees only their own, and every other
   district is a 404 for them, as if it did not exist).
 * `check_csrf(request, form)`: every form post carries the session's CSRF token, compared in
   constant time, and must come from our own origin.

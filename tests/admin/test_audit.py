@@ -93,9 +93,11 @@ async def test_paging(client: httpx.AsyncClient, operator: Operator, setup: Setu
     params = {"actor": operator.client_id, "limit": 3}
     first = (await client.get(url, params=params, headers=operator.headers)).json()
     assert len(first["items"]) == 3
-    assert first["next_offset"] == 3
+    assert first["next_before"] == first["items"][-1]["audit_id"]
     second = (
-        await client.get(url, params={**params, "offset": 3}, headers=operator.headers)
+        await client.get(
+            url, params={**params, "before": first["next_before"]}, headers=operator.headers
+        )
     ).json()
     assert {e["audit_id"] for e in first["items"]}.isdisjoint(
         e["audit_id"] for e in second["items"]

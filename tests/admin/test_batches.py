@@ -15,8 +15,8 @@ from starlette.applications import Starlette
 
 from gateway.outgoing.report import load_report
 from tenants.directory import District
-from tenants.seed import seed
-from tenants.synth import DistrictPlan
+from tenants.synthetic.generator import DistrictPlan
+from tenants.synthetic.seed import seed
 from tests.admin.conftest import API, Operator, Setup, eventually
 from tests.conftest import PgDatabase, unique_lea
 from tests.outgoing.conftest import add_connection, deliver, spec_for

@@ -11,7 +11,7 @@ import pytest
 
 from gateway.admin import credentials, outgoing
 from gateway.admin.endpoint import require_operator
-from gateway.control.credentials import IssuedSecret
+from gateway.control.credentials import IssuedSecret, effective_status
 from gateway.errors import NotFound
 from gateway.oauth.errors import InsufficientScope
 
@@ -20,10 +20,10 @@ NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 def test_an_active_credential_past_its_expiry_shows_as_expired() -> None:
     past, future = NOW - timedelta(seconds=1), NOW + timedelta(days=1)
-    assert credentials.effective_status({"status": "active", "expires_at": past}, NOW) == "expired"
-    assert credentials.effective_status({"status": "active", "expires_at": future}, NOW) == "active"
-    assert credentials.effective_status({"status": "active", "expires_at": None}, NOW) == "active"
-    assert credentials.effective_status({"status": "revoked", "expires_at": past}, NOW) == "revoked"
+    assert effective_status({"status": "active", "expires_at": past}, NOW) == "expired"
+    assert effective_status({"status": "active", "expires_at": future}, NOW) == "active"
+    assert effective_status({"status": "active", "expires_at": None}, NOW) == "active"
+    assert effective_status({"status": "revoked", "expires_at": past}, NOW) == "revoked"
 
 
 def test_an_operator_credential_has_no_etranscripts_url() -> None:

@@ -12,8 +12,8 @@ from starlette.applications import Starlette
 
 from gateway.control.credentials import IssuedSecret
 from gateway.settings import Settings
-from tenants.seed import seed
-from tenants.synth import DistrictPlan
+from tenants.synthetic.generator import DistrictPlan
+from tenants.synthetic.seed import seed
 from tests.conftest import PgDatabase, unique_lea
 from tests.factories import add_consumer, issue
 

@@ -404,14 +404,15 @@ async def test_database_refuses_even_when_the_code_is_bypassed(
 ) -> None:
     """The query asks for district B's student by B's id, inside A's transaction: RLS answers
     nothing, whatever the code's own filters say."""
-    from tenants import queries, tenant_transaction
+    from tenants import tenant_transaction
+    from tenants.queries import transcripts
 
     a, b = districts
     services = gateway_app.state.services
     district_a = await services.directory.by_lea(a.lea)
     victim = b.student()["student_id"]
     async with tenant_transaction(services.stores, district_a, readonly=True) as tx:
-        row = await tx.fetchrow(queries._STUDENT_RECORD, b.district_id, victim)
+        row = await tx.fetchrow(transcripts._STUDENT_RECORD, b.district_id, victim)
         assert row is None
         assert (
             await tx.fetchval("SELECT count(*) FROM students WHERE district_id = $1", b.district_id)
@@ -424,7 +425,7 @@ async def test_database_refuses_even_when_the_code_is_bypassed(
     # The same query, in B's own transaction, finds the student: the refusal above is RLS.
     district_b = await services.directory.by_lea(b.lea)
     async with tenant_transaction(services.stores, district_b, readonly=True) as tx:
-        assert await tx.fetchrow(queries._STUDENT_RECORD, b.district_id, victim) is not None
+        assert await tx.fetchrow(transcripts._STUDENT_RECORD, b.district_id, victim) is not None
 
 
 async def test_disclosures_cli_reads_the_log(

@@ -8,7 +8,7 @@ import pytest
 
 from gateway.api.identity import fold, identity_matches, match_requested
 from gateway.pesc.request import RequestedStudent
-from tenants.queries import Candidate
+from tenants.queries.transcripts import Candidate
 
 
 @pytest.mark.parametrize(

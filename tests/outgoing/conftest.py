@@ -24,9 +24,9 @@ from gateway.outgoing.retry import RetryPolicy
 from gateway.outgoing.worker import Worker, WorkerConfig
 from gateway.services import store_urls
 from tenants.directory import District
-from tenants.seed import seed
 from tenants.stores import StoreRegistry
-from tenants.synth import DistrictPlan
+from tenants.synthetic.generator import DistrictPlan
+from tenants.synthetic.seed import seed
 from tests.conftest import SESSION_MASTER_KEYS, PgDatabase, unique_lea
 from tests.outgoing.fake_vendor import CONSUMER_KEY, USERNAME, FakeVendor
 from tests.secrets_seen import remember

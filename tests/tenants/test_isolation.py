@@ -33,10 +33,10 @@ async def two_districts(owner_conn: asyncpg.Connection) -> tuple[int, int]:
 
 
 async def set_district(conn: asyncpg.Connection, district_id: int | None) -> None:
-    await conn.execute(
-        "SELECT set_config('app.district_id', $1, true)",
-        "" if district_id is None else str(district_id),
-    )
+    """Name the district the way tenant transactions do (SET LOCAL, which Citus carries to
+    the workers); `None` sets it empty, which must read as no district at all."""
+    value = "" if district_id is None else f"{int(district_id):d}"
+    await conn.execute(f"SET LOCAL app.district_id = '{value}'")
 
 
 async def test_no_district_set_reads_zero_rows(

@@ -19,8 +19,8 @@ from gateway.database.bootstrap import bootstrap
 from gateway.database.migrations import DISTRICT, migrate
 from gateway.errors import ConfigurationError
 from gateway.settings import Settings
-from tenants.seed import DEMO_STUDENTS, SeedReport, seed, seed_demo
-from tenants.synth import DEMO_LEAS, TABLES, DistrictPlan, Term, district_rows
+from tenants.synthetic.generator import DEMO_LEAS, TABLES, DistrictPlan, Term, district_rows
+from tenants.synthetic.seed import DEMO_STUDENTS, SeedReport, seed, seed_demo
 from tests.conftest import PgDatabase, unique_lea
 
 TERM = Term(2027, 2)
@@ -49,7 +49,7 @@ async def counts_as_app(database: PgDatabase, district_id: int) -> dict[str, int
     conn = await asyncpg.connect(database.app_url)
     try:
         async with conn.transaction(readonly=True):
-            await conn.execute("SELECT set_config('app.district_id', $1, true)", str(district_id))
+            await conn.execute(f"SET LOCAL app.district_id = '{int(district_id):d}'")
             return {
                 # Table names come from TABLES, not from input.
                 table: await conn.fetchval(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tenants.synth import (
+from tenants.synthetic.generator import (
     TABLES,
     DistrictPlan,
     DistrictRows,
@@ -118,7 +118,7 @@ def test_same_seed_gives_identical_rows_and_another_seed_does_not(
 def test_rows_do_not_depend_on_the_process_hash_seed(plans: list[DistrictPlan]) -> None:
     """Worker processes must agree with each other: no set or dict-order dependence."""
     code = (
-        "import hashlib, pickle; from tenants.synth import *;"
+        "import hashlib, pickle; from tenants.synthetic.generator import *;"
         "p = district_plans(5)[4];"
         "r = district_rows(p, district_id=9, students=300, seed=5, term=Term(2027, 2));"
         "print(hashlib.sha256(pickle.dumps(r)).hexdigest())"

@@ -10,6 +10,8 @@
 * `district_world` (session): a seeded district with both kinds of connection, a district user,
   an operator, disclosure rows made by fetching transcripts through the API, and two other
   districts (one with connections of its own, one with none).
+* `signed_in_client(app, settings, address, email, password)`; `registrar` and `operator`:
+  the district_world's district user and operator, signed in.
 * `release_world` (session), `vendor`, `worker`: batch releases and connection tests against
   a fake vendor on loopback (see tests/web/release_world.py).
 """
@@ -20,6 +22,7 @@ import asyncio
 import itertools
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,8 +36,8 @@ from starlette.applications import Starlette
 from gateway.control import credentials, users, vendors
 from gateway.control.credentials import IssuedSecret
 from gateway.settings import Settings
-from tenants.seed import seed
-from tenants.synth import DistrictPlan
+from tenants.synthetic.generator import DistrictPlan
+from tenants.synthetic.seed import seed
 from tests.conftest import PgDatabase, client_from, unique_lea
 from tests.factories import CONSUMER_ACTOR, access_token, add_consumer, add_district, issue
 from tests.secrets_seen import remember
@@ -47,6 +50,7 @@ from tests.web.browser import (
     start_server,
 )
 from tests.web.release_world import release_world, vendor, vendor_server, worker  # noqa: F401
+from tests.web.test_login import sign_in
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
@@ -315,3 +319,37 @@ async def district_world(
         other_vendor=other_vendor,
         empty_lea=empty_lea,
     )
+
+
+@asynccontextmanager
+async def signed_in_client(
+    app: Starlette, settings: Settings, address: str, email: str, password: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_from(app, settings, address) as client:
+        response = await sign_in(client, email, password)
+        assert response.status_code == 303, response.text
+        remember(client.cookies.get("etg_session"))
+        yield client
+
+
+@pytest.fixture
+async def registrar(
+    gateway_app: Starlette, app_settings: Settings, district_world: DistrictWorld
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The district's own user, signed in."""
+    w = district_world
+    async with signed_in_client(
+        gateway_app, app_settings, "198.51.100.41", w.district_email, w.password
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def operator(
+    gateway_app: Starlette, app_settings: Settings, district_world: DistrictWorld
+) -> AsyncIterator[httpx.AsyncClient]:
+    w = district_world
+    async with signed_in_client(
+        gateway_app, app_settings, "198.51.100.42", w.operator_email, w.password
+    ) as client:
+        yield client

@@ -24,9 +24,9 @@ from gateway.outgoing.batches import BatchRequest, finish_stale, queue_batch
 from gateway.outgoing.report import BatchReport
 from gateway.outgoing.worker import Worker
 from tenants.directory import District
-from tenants.seed import seed
 from tenants.stores import StoreRegistry
-from tenants.synth import DistrictPlan
+from tenants.synthetic.generator import DistrictPlan
+from tenants.synthetic.seed import seed
 from tests.conftest import SESSION_MASTER_KEYS, PgDatabase, unique_lea
 from tests.factories import CONSUMER_ACTOR, add_district, add_student
 from tests.outgoing.conftest import (

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
 import pytest
 
 from gateway.audit import Actor, AuditEvent, record
-from gateway.web.admin_audit import AuditFilter, read_audit
+from gateway.control.audit_log import AuditFilter, read_audit
 from tests.conftest import unique_lea
 from tests.web.test_admin_pages import Console, error_of, sign_in_operator
 
@@ -95,12 +95,12 @@ async def test_pages_newest_first(console: Console, control: asyncpg.Connection)
 
 async def test_read_audit_filters_and_cursors(control: asyncpg.Connection) -> None:
     actor = Actor("operator", f"reader-{unique_lea()}@dpi.example.gov", "192.0.2.9")
-    day = date(2024, 3, 1)
+    midnight = datetime(2024, 3, 1, tzinfo=UTC)
     at = datetime(2024, 3, 1, 23, 59, tzinfo=UTC)
     await record(control, AuditEvent(actor, "credential.issue", occurred_at=at))
     await record(control, AuditEvent(actor, "credential.revoke", "denied", occurred_at=at))
     await record(control, AuditEvent(actor, "user.add", occurred_at=at + timedelta(minutes=2)))
-    mine = AuditFilter(actor=actor.name.upper())
+    mine = AuditFilter(actor_contains=actor.name.upper())
     everything = await read_audit(control, mine)
     assert [r["action"] for r in everything.rows] == [
         "user.add",
@@ -109,13 +109,15 @@ async def test_read_audit_filters_and_cursors(control: asyncpg.Connection) -> No
     ]
     assert everything.rows[0]["source_addr"] == "192.0.2.9"
     assert (everything.newer, everything.older) == (None, None)
-    only_day = await read_audit(control, AuditFilter(actor=actor.name, since=day, until=day))
+    only_day = await read_audit(
+        control, AuditFilter(actor=actor.name, since=midnight, until=midnight + timedelta(days=1))
+    )
     assert [r["action"] for r in only_day.rows] == ["credential.revoke", "credential.issue"]
     denied = await read_audit(control, AuditFilter(actor=actor.name, outcome="denied"))
     assert [r["action"] for r in denied.rows] == ["credential.revoke"]
     # The prefix is literal: "_" and "%" are not wildcards.
     assert (
-        await read_audit(control, AuditFilter(actor=actor.name, action="credential_"))
+        await read_audit(control, AuditFilter(actor=actor.name, action_prefix="credential_"))
     ).rows == []
     first = await read_audit(control, mine, limit=2)
     assert first.older is not None and first.newer is None

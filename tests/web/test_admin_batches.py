@@ -19,9 +19,10 @@ from gateway.outgoing.batches import finish_stale
 from gateway.outgoing.report import CSV_COLUMNS, load_report
 from gateway.settings import Settings
 from tests.outgoing.fake_vendor import FakeVendor
+from tests.web.conftest import signed_in_client
 from tests.web.release_world import ReleaseWorld, delivered
 from tests.web.test_admin_pages import Console, sign_in_operator
-from tests.web.test_district_pages import _signed_in, table_rows
+from tests.web.test_district_pages import table_rows
 
 
 @pytest.fixture
@@ -256,7 +257,7 @@ async def test_district_users_cannot_reach_the_console_batches(
     release_world: ReleaseWorld, gateway_app: Starlette, app_settings: Settings
 ) -> None:
     w = release_world
-    async with _signed_in(
+    async with signed_in_client(
         gateway_app, app_settings, "198.51.100.61", w.district_email, w.password
     ) as registrar:
         assert (await registrar.get("/admin/batches")).status_code == 404

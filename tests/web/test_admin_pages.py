@@ -16,8 +16,7 @@ import asyncpg
 import httpx
 import pytest
 
-from gateway.control import credentials, users, vendors
-from gateway.settings import Settings
+from gateway.control import credentials, users
 from tests.conftest import unique_lea
 from tests.factories import CONSUMER_ACTOR, add_consumer, add_district, token_response
 from tests.secrets_seen import remember
@@ -317,106 +316,8 @@ async def test_consumers_list_and_add(console: Console) -> None:
 
 # --- who may use the console -----------------------------------------------------------------
 
-ADMIN_GET_PAGES = (
-    "/admin",
-    "/admin/districts",
-    "/admin/districts/{lea}",
-    "/admin/districts/{lea}/incoming/new",
-    "/admin/districts/{lea}/incoming/{client_id}/delete",
-    "/admin/districts/{lea}/outgoing/new",
-    "/admin/districts/{lea}/outgoing/{connection_id}",
-    "/admin/districts/{lea}/outgoing/{connection_id}/delete",
-    "/admin/consumers",
-    "/admin/credentials",
-    "/admin/credentials/{client_id}/revoke",
-    "/admin/users",
-    "/admin/users/disable?email={email}",
-    "/admin/audit",
-)
-ADMIN_POSTS = (
-    "/admin/districts",
-    "/admin/districts/{lea}/status",
-    "/admin/districts/{lea}/incoming",
-    "/admin/districts/{lea}/incoming/{client_id}/cancel",
-    "/admin/districts/{lea}/incoming/{client_id}/delete",
-    "/admin/districts/{lea}/outgoing",
-    "/admin/districts/{lea}/outgoing/{connection_id}",
-    "/admin/districts/{lea}/outgoing/{connection_id}/delete",
-    "/admin/consumers",
-    "/admin/credentials/{client_id}/rotate",
-    "/admin/credentials/{client_id}/revoke",
-    "/admin/users",
-    "/admin/users/invite",
-    "/admin/users/disable",
-    "/admin/users/enable",
-)
-
-
-async def test_a_district_user_finds_no_console(
-    client: httpx.AsyncClient,
-    control: asyncpg.Connection,
-    owner_conn: asyncpg.Connection,
-    app_settings: Settings,
-) -> None:
-    district = await add_district(owner_conn, unique_lea())
-    issued = await credentials.issue(
-        control,
-        lea_code=district.lea_code,
-        consumer=await add_consumer(control),
-        label="x",
-        actor=CONSUMER_ACTOR,
-    )
-    remember(issued.client_secret)
-    vendor = await vendors.add(
-        control,
-        app_settings.master_keys,
-        district.lea_code,
-        vendors.ConnectionInput(
-            "Parchment",
-            "https://a.example",
-            "/t",
-            "https://u.example",
-            443,
-            "/u",
-            "k",
-            "s",
-            "u",
-            "p",
-        ),
-        CONSUMER_ACTOR,
-        allow_insecure=False,
-    )
-    email = f"registrar-{district.lea_code.lower()}@district.example"
-    await users.add(
-        control,
-        email=email,
-        role="district",
-        lea_code=district.lea_code,
-        password=PASSWORD,
-        actor=CONSUMER_ACTOR,
-    )
-    assert (await sign_in(client, email)).status_code == 303
-    remember(client.cookies.get("etg_session"))
-    names = {
-        "lea": district.lea_code,
-        "client_id": issued.client_id,
-        "connection_id": str(vendor["connection_id"]),
-        "email": email,
-    }
-    for path in ADMIN_GET_PAGES:
-        response = await client.get(path.format(**names))
-        assert response.status_code == 404, path
-    token = csrf((await client.get(f"/districts/{district.lea_code}/setup")).text)
-    for path in ADMIN_POSTS:
-        data = {"csrf_token": token, "status": "suspended", "overlap": "0", "email": email}
-        response = await client.post(path.format(**names), data=data)
-        assert response.status_code == 403, path
-    assert (await credentials.get(control, issued.client_id))["status"] == "active"
-    assert len(await vendors.list_connections(control, district.lea_code)) == 1
-    status = await owner_conn.fetchval(
-        "SELECT status FROM districts WHERE lea_code = $1", district.lea_code
-    )
-    assert status == "active"
+# Every console route refusing a district user (and the signed-out): tests/web/test_guards.py,
+# which walks the app's routes.
 
 
 async def test_a_post_without_the_csrf_token_is_refused(

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from gateway.web import district_disclosures as log
-from gateway.web.district_setup import SECRET_MASK
+from gateway.web.district import disclosures as log
+from gateway.web.district.setup import SECRET_MASK
 from tests.secrets_seen import remember
 from tests.web.browser import PHONE, LiveServer, fits_width, screenshot, sign_in
 from tests.web.conftest import DistrictWorld, NewContext

@@ -15,9 +15,9 @@ from gateway.outgoing.batches import BatchRequest, queue_batch
 from gateway.settings import Settings
 from tests.factories import CONSUMER_ACTOR
 from tests.outgoing.fake_vendor import FakeVendor
+from tests.web.conftest import signed_in_client
 from tests.web.release_world import ReleaseWorld, delivered
 from tests.web.test_admin_batches import assert_csv_matches, counts, line_rows
-from tests.web.test_district_pages import _signed_in
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ async def registrar(
     gateway_app: Starlette, app_settings: Settings, release_world: ReleaseWorld
 ) -> AsyncIterator[httpx.AsyncClient]:
     w = release_world
-    async with _signed_in(
+    async with signed_in_client(
         gateway_app, app_settings, "198.51.100.62", w.district_email, w.password
     ) as client:
         yield client
@@ -102,7 +102,7 @@ async def test_an_operator_sees_the_district_pages_of_any_batch(
     gateway_app: Starlette, app_settings: Settings, release_world: ReleaseWorld, batch_id: int
 ) -> None:
     w = release_world
-    async with _signed_in(
+    async with signed_in_client(
         gateway_app, app_settings, "198.51.100.63", w.operator_email, w.password
     ) as operator:
         mine = await operator.get(f"/districts/{w.lea}/batches/{batch_id}")

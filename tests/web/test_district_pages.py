@@ -6,8 +6,6 @@ import csv
 import io
 import re
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -16,49 +14,13 @@ import pytest
 from starlette.applications import Starlette
 
 from gateway.settings import Settings
-from gateway.web import district_disclosures as log
-from gateway.web.district_setup import SECRET_MASK
-from tenants import queries
-from tests.conftest import client_from
-from tests.secrets_seen import remember
+from gateway.web.district import disclosures as log
+from gateway.web.district.setup import SECRET_MASK
+from tenants.queries import disclosures
 from tests.web.conftest import DistrictWorld
-from tests.web.test_login import csrf, sign_in
+from tests.web.test_login import csrf
 
 TODAY = datetime.now(UTC).date()
-
-
-@asynccontextmanager
-async def _signed_in(
-    app: Starlette, settings: Settings, address: str, email: str, password: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_from(app, settings, address) as client:
-        response = await sign_in(client, email, password)
-        assert response.status_code == 303, response.text
-        remember(client.cookies.get("etg_session"))
-        yield client
-
-
-@pytest.fixture
-async def registrar(
-    gateway_app: Starlette, app_settings: Settings, district_world: DistrictWorld
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The district's own user, signed in."""
-    w = district_world
-    async with _signed_in(
-        gateway_app, app_settings, "198.51.100.41", w.district_email, w.password
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-async def operator(
-    gateway_app: Starlette, app_settings: Settings, district_world: DistrictWorld
-) -> AsyncIterator[httpx.AsyncClient]:
-    w = district_world
-    async with _signed_in(
-        gateway_app, app_settings, "198.51.100.42", w.operator_email, w.password
-    ) as client:
-        yield client
 
 
 def page_urls(w: DistrictWorld) -> list[str]:
@@ -462,7 +424,7 @@ async def test_csv_export_skips_rows_pushed_into_the_next_chunk(
     gateway_app: Starlette, district_world: DistrictWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A disclosure committed during the export, above the offset, shifts rows already sent."""
-    real = queries.disclosures
+    real = disclosures.disclosures
     calls = 0
 
     async def late_insert(tx: Any, where: Any, *, limit: int, offset: int) -> list[dict[str, Any]]:
@@ -472,7 +434,7 @@ async def test_csv_export_skips_rows_pushed_into_the_next_chunk(
         shift = 2 if calls > 1 else 0
         return await real(tx, where, limit=limit, offset=max(offset - shift, 0))
 
-    monkeypatch.setattr(queries, "disclosures", late_insert)
+    monkeypatch.setattr(disclosures, "disclosures", late_insert)
     rows = await _export(gateway_app, district_world.lea, chunk=10)
     assert len(rows) == len({r["disclosure_id"] for r in rows}) == district_world.disclosures
 
@@ -496,7 +458,7 @@ def test_filters_reject_bad_dates_and_forgive_bad_pages() -> None:
     assert log.parse_filters({"page": "x"}).page == 1
     assert log.parse_filters({"page": "-4"}).page == 1
     assert log.parse_filters({"page": "99999999999"}).page == log.MAX_PAGE
-    assert log.parse_filters({}).where() == queries.DisclosureFilter()
+    assert log.parse_filters({}).where() == disclosures.DisclosureFilter()
 
 
 def test_export_reads_up_to_its_start() -> None:

@@ -1,0 +1,1 @@
+"""The districts' read-only pages at /districts/{lea}/...: gathered in `pages`."""

@@ -1,0 +1,130 @@
+"""A static reading of district SQL: is each statement routable to one district's shard?
+
+Citus sends a query to one shard only when every distributed table in it is pinned to one
+value of the distribution column: `district_id = $n` on the table itself, or an equality on
+`district_id` with another table of the query that is pinned (a co-located join). This is the
+rule the checker reads off the SQL text, table reference by table reference:
+
+* `INSERT INTO t (district_id, ...) VALUES (...)` is routed by the district_id value it writes;
+* any other reference `t [alias]` needs `alias.district_id = $n` (or unqualified
+  `district_id = $n` when the table has no alias), or `alias.district_id = other.district_id`
+  with `other` pinned itself.
+
+`= ANY($n)` pins a reference to a few shards, not one: accepted only where `bulk` is set
+(the seed, which works across many districts as the owner and never serves a request).
+The check on a real Citus coordinator is `EXPLAIN` (tests/citus); this one runs everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_KEYWORDS = {
+    "where",
+    "join",
+    "left",
+    "right",
+    "inner",
+    "full",
+    "cross",
+    "on",
+    "order",
+    "group",
+    "limit",
+    "offset",
+    "using",
+    "set",
+    "values",
+    "returning",
+    "union",
+    "natural",
+    "for",
+    "having",
+    "window",
+}
+
+
+@dataclass(frozen=True)
+class Reference:
+    table: str
+    alias: str | None
+    verb: str
+    end: int  # where the reference ends in the statement
+
+
+def references(sql: str, tables: tuple[str, ...]) -> list[Reference]:
+    pattern = re.compile(
+        r"\b(FROM|JOIN|INTO|UPDATE)\s+("
+        + "|".join(tables)
+        + r")\b(?:\s+(?:AS\s+)?([A-Za-z_]\w*))?",
+        re.IGNORECASE,
+    )
+    found = []
+    for m in pattern.finditer(sql):
+        alias = m.group(3)
+        if alias is not None and alias.lower() in _KEYWORDS:
+            alias = None
+        found.append(Reference(m.group(2).lower(), alias, m.group(1).upper(), m.end()))
+    return found
+
+
+def _pinned_by_parameter(sql: str, qualifier: str | None, bulk: bool) -> bool:
+    column = (re.escape(qualifier) + r"\.") if qualifier else r"(?<![\w.])"
+    value = r"\$\d+\b(?:::\w+)?"
+    if bulk:
+        value = r"(?:" + value + r"|ANY\s*\(\s*\$\d+(?:::\w+(?:\[\])?)?\s*\))"
+    return re.search(column + r"district_id\s*=\s*" + value, sql, re.IGNORECASE) is not None
+
+
+def _joined_to(sql: str, qualifier: str) -> set[str]:
+    """Qualifiers whose district_id this reference's district_id is set equal to."""
+    q = re.escape(qualifier)
+    other = r"([A-Za-z_]\w*)\.district_id"
+    found = set(re.findall(q + r"\.district_id\s*=\s*" + other, sql, re.IGNORECASE))
+    found |= set(re.findall(other + r"\s*=\s*" + q + r"\.district_id", sql, re.IGNORECASE))
+    return {f for f in found if f.lower() != qualifier.lower()}
+
+
+def _own_clause(sql: str, ref: Reference) -> str:
+    """The text from `ref` to the next table reference: where its own WHERE clause is."""
+    rest = sql[ref.end :]
+    following = re.search(r"\b(?:FROM|JOIN)\b", rest, re.IGNORECASE)
+    return rest[: following.start()] if following else rest
+
+
+def _insert_routed(sql: str, ref: Reference) -> bool:
+    m = re.search(
+        r"\bINTO\s+" + ref.table + r"\s*\(([^)]*)\)\s*VALUES\b", sql, re.IGNORECASE | re.DOTALL
+    )
+    return m is not None and "district_id" in [c.strip().lower() for c in m.group(1).split(",")]
+
+
+def unrouted(sql: str, tables: tuple[str, ...], *, bulk: bool = False) -> list[str]:
+    """The district tables of `sql` not pinned to one district (empty: routable)."""
+    refs = references(sql, tables)
+    pinned: set[str] = set()
+    pending: list[Reference] = []
+    for ref in refs:
+        qualifier = ref.alias or ref.table
+        if ref.verb == "INTO":
+            ok = _insert_routed(sql, ref)
+        else:
+            ok = _pinned_by_parameter(sql, qualifier, bulk) or (
+                ref.alias is None and _pinned_by_parameter(_own_clause(sql, ref), None, bulk)
+            )
+        if ok:
+            pinned.add(qualifier.lower())
+        else:
+            pending.append(ref)
+    # Co-located joins: pinned through a district_id equality with a pinned reference.
+    changed = True
+    while changed and pending:
+        changed = False
+        for ref in list(pending):
+            qualifier = ref.alias or ref.table
+            if {q.lower() for q in _joined_to(sql, qualifier)} & pinned:
+                pinned.add(qualifier.lower())
+                pending.remove(ref)
+                changed = True
+    return [f"{r.table}{' ' + r.alias if r.alias else ''}" for r in pending]
