@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -70,3 +71,8 @@ def create_app(
     app.state.problems = problems
     app.state.multiproc_dir = multiproc_dir
     return app
+
+
+def openapi_document(issuer: str) -> dict[str, Any]:
+    """The OpenAPI document this app serves at /openapi.json, for a gateway at `issuer`."""
+    return openapi.document(issuer, admin_api.openapi_paths())

@@ -25,3 +25,22 @@ def test_one_version_everywhere() -> None:
     assert released and released[0][0] == __version__, "CHANGELOG's newest release"
     for name, _ in released:
         assert re.search(rf"^\[{re.escape(name)}\]: ", changelog, re.M), f"link for {name}"
+
+
+def test_gateway_openapi_prints_the_served_document() -> None:
+    import json
+
+    result = CliRunner().invoke(
+        cli,
+        ["--env-file", "/nonexistent", "openapi", "--base-url", "https://etranscripts.example.gov"],
+    )
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert printed == document("https://etranscripts.example.gov", printed_admin_paths())
+    assert printed["info"]["version"] == __version__
+
+
+def printed_admin_paths() -> dict[str, object]:
+    from gateway.admin import api
+
+    return api.openapi_paths()

@@ -243,7 +243,7 @@ def keys_reseal(ctx: click.Context, as_json: bool) -> None:
       3. when it lists OLD under "retirable", set GATEWAY_MASTER_KEY=NEW and restart.
     Audited as keys.reseal. Backups taken before step 2 still need OLD: keep it with them.
     """
-    from gateway import custody
+    from gateway.cli import custody
 
     result = on_control(
         ctx, lambda conn, settings: custody.reseal(conn, settings.master_keys, cli_actor())

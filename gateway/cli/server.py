@@ -207,4 +207,18 @@ def serve(
     sys.exit(0)
 
 
-COMMANDS = [dev, serve]
+@click.command("openapi")
+@click.option("--base-url", help="Public address the document names (GATEWAY_BASE_URL).")
+@click.pass_context
+def openapi_command(ctx: click.Context, base_url: str | None) -> None:
+    """Print the OpenAPI 3.1 document the gateway serves at /openapi.json (for linters and
+    client generators: scripts/lint-openapi runs Redocly's recommended rules over it)."""
+    import json
+
+    from gateway.app import openapi_document
+
+    issuer = (base_url or state(ctx).settings.issuer).rstrip("/")
+    click.echo(json.dumps(openapi_document(issuer), indent=2))
+
+
+COMMANDS = [dev, serve, openapi_command]
