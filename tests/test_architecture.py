@@ -296,3 +296,16 @@ def test_district_queries_route_to_one_district() -> None:
     }
     assert not offenders, sorted(offenders)
     assert all(district_statements(name) for name in QUERY_MODULES | BULK_LOADER)
+
+
+def test_request_pools_are_bounded_pools() -> None:
+    """Pools that serve requests are `tenants.stores.BoundedPool`s (acquires time out, no task
+    waits for a second connection: issue 12). A one-off CLI command may make a plain one."""
+    one_off = {"gateway/cli/vendors.py"}
+    makers = {
+        str(path.relative_to(REPO))
+        for path in sources()
+        if "create_pool(" in path.read_text(encoding="utf-8")
+    }
+    assert makers <= one_off, sorted(makers - one_off)
+    assert "BoundedPool(" in (REPO / "tenants" / "stores.py").read_text(encoding="utf-8")

@@ -46,7 +46,7 @@ def migrate_command(ctx: click.Context, status: bool, as_json: bool) -> None:
     """
 
     async def go() -> list[dict[str, Any]]:
-        settings = await resolved(state(ctx).settings)
+        settings = await resolved(state(ctx).settings, create=True)
         if not status:
             return await migrate_all(settings)
         rows: list[dict[str, Any]] = []
