@@ -122,11 +122,6 @@ def test_oauth_endpoints(live: str, pair: Pair) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=False,  # whether a run draws a NUL depends on schemathesis' version and luck
-    reason="a NUL byte in a query or JSON string answers 500 (issue 12, point 3: rejected at "
-    "the edge with a 400); remove this marker when that lands, and the run must pass",
-)
 async def test_admin_api(live: str, control: asyncpg.Connection) -> None:
     issued = await credentials.issue_operator(control, label="schemathesis", actor=CONSUMER_ACTOR)
     remember(issued.client_secret)
