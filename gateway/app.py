@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from gateway import health, web
+from gateway import health, tracing, web
+from gateway import problems as problem_types
 from gateway.admin import api as admin_api
 from gateway.api import openapi, transcripts
 from gateway.middleware import EdgeMiddleware
@@ -46,6 +48,7 @@ def create_app(
 
     routes: list[BaseRoute] = [
         *health.routes(settings.bench_routes),
+        *problem_types.routes(),
         *oauth.routes(),
         *transcripts.routes(settings.max_document_bytes),
         *admin_api.routes(),
@@ -56,6 +59,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
+            *tracing.middleware(settings.tracing),
             Middleware(EdgeMiddleware, hsts=settings.base_url.startswith("https://")),
             *SESSION_MIDDLEWARE,
         ],
@@ -67,3 +71,8 @@ def create_app(
     app.state.problems = problems
     app.state.multiproc_dir = multiproc_dir
     return app
+
+
+def openapi_document(issuer: str) -> dict[str, Any]:
+    """The OpenAPI document this app serves at /openapi.json, for a gateway at `issuer`."""
+    return openapi.document(issuer, admin_api.openapi_paths())

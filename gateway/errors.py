@@ -75,10 +75,12 @@ class ProblemError(GatewayError):
         self.headers = headers or {}
         self.extra = extra or {}
 
-    def problem(self, instance: str | None = None) -> dict[str, Any]:
-        """The RFC 9457 body. `type` is a stable URI that the OpenAPI document describes."""
+    def problem(self, instance: str | None = None, types: str = "") -> dict[str, Any]:
+        """The RFC 9457 body. `type` is `{types}/{slug}`, where `types` is the gateway's own
+        GATEWAY_BASE_URL + "/problems" (a URI the state controls, answered by GET
+        /problems/{slug}); without one, "about:blank" (RFC 9457 §4.2.1)."""
         body: dict[str, Any] = {
-            "type": f"https://etranscript-gateway.dev/problems/{self.slug}",
+            "type": f"{types}/{self.slug}" if types else "about:blank",
             "title": self.title,
             "status": self.status,
         }
@@ -89,9 +91,9 @@ class ProblemError(GatewayError):
         body.update(self.extra)
         return body
 
-    def render(self, instance: str | None = None) -> tuple[dict[str, Any], str]:
+    def render(self, instance: str | None = None, types: str = "") -> tuple[dict[str, Any], str]:
         """(body, media type). OAuth errors override this with the RFC 6749 §5.2 form."""
-        return self.problem(instance), "application/problem+json"
+        return self.problem(instance, types), "application/problem+json"
 
 
 class BadRequest(ProblemError):

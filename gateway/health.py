@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -31,6 +33,13 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics_endpoint(request: Request) -> Response:
+    """Prometheus exposition. With GATEWAY_METRICS_TOKEN set, only a scraper that sends it
+    as a bearer token is answered (route labels and counts are operational detail)."""
+    wanted = request.app.state.settings.metrics_token
+    if wanted is not None:
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {wanted}".encode()):
+            return Response(status_code=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     body, content_type = metrics.render(request.app.state.multiproc_dir)
     return Response(body, media_type=content_type)
 

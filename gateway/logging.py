@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
+from gateway import __version__
 from gateway.settings import Settings
+from gateway.tracing import trace_context
 
 REDACTED = "[redacted]"
 
@@ -39,6 +42,15 @@ _SENSITIVE_KEY_PARTS = (
 # A compact JWS (three base64url segments, header starting {"), and our secret prefixes.
 _TOKEN_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _SECRET_PATTERN = re.compile(r"\b(?:etgs|etgw|etgi)_[A-Za-z0-9_-]{16,}")
+# What the gateway knows carries student data, whatever key it is logged under (a `url=`, an
+# error message): the student id in a transcript path, and query or form fields that name a
+# student or carry a name or birth date.
+_STUDENT_PATH = re.compile(r"(/etranscripts/)[^/?#\s\"']+")
+_PERSONAL_FIELD = re.compile(
+    r"((?:student(?:_id)?|first_name|last_name|middle_name|birth_?date|date_of_birth|ssn)"
+    r"[\"']?\s*[=:]\s*[\"']?)[^&\s\"',;}]+",
+    re.I,
+)
 # Postgres error details quote the values of a violated key: student ids, names.
 _KEY_VALUES = re.compile(
     r"(Key \([^)]*\)=\()[^\n]*?(\)( already exists| is not present|\.|$))", re.M
@@ -53,12 +65,20 @@ def _is_sensitive(key: str) -> bool:
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         value = _KEY_VALUES.sub(rf"\1{REDACTED}\2", value)
+        value = _STUDENT_PATH.sub(rf"\1{REDACTED}", value)
+        value = _PERSONAL_FIELD.sub(rf"\1{REDACTED}", value)
         return _SECRET_PATTERN.sub(REDACTED, _TOKEN_PATTERN.sub(REDACTED, value))
     if isinstance(value, dict):
         return {k: REDACTED if _is_sensitive(str(k)) else _scrub(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub(v) for v in value]
     return value
+
+
+def redact_text(value: str) -> str:
+    """A string with what the gateway knows is sensitive masked (also for span attributes)."""
+    scrubbed: str = _scrub(value)
+    return scrubbed
 
 
 def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -73,6 +93,23 @@ def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapp
     return event_dict
 
 
+def _identity() -> Any:
+    """structlog processor: which service, release and host wrote the line (a SIEM that
+    gathers many hosts' logs needs all three)."""
+    fields = {
+        "service": "etranscript-gateway",
+        "version": __version__,
+        "host": socket.gethostname(),
+    }
+
+    def add(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        for key, value in fields.items():
+            event_dict.setdefault(key, value)
+        return event_dict
+
+    return add
+
+
 def configure_logging(settings: Settings, stream: Any = None) -> None:
     """Configure structlog and the standard library once, at start-up."""
     level = getattr(logging, settings.log_level, logging.INFO)
@@ -82,6 +119,8 @@ def configure_logging(settings: Settings, stream: Any = None) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _identity(),
+        trace_context,
         structlog.processors.format_exc_info,
         redact,
     ]

@@ -3,15 +3,29 @@ PROMETHEUS_MULTIPROC_DIR before they start and /metrics aggregates every worker'
 
 from __future__ import annotations
 
+import platform
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
 )
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+
+from gateway import __version__
+
+# Always 1; the labels say what is running (a dashboard joins on them across a rollout).
+BUILD_INFO = Gauge(
+    "gateway_build_info",
+    "The running release.",
+    ["version", "python"],
+    multiprocess_mode="max",
+)
+BUILD_INFO.labels(__version__, platform.python_version()).set(1)
 
 REQUESTS = Counter(
     "gateway_http_requests_total", "HTTP requests answered.", ["method", "route", "status"]

@@ -95,6 +95,10 @@ class Services:
         keys = SigningKeys(control, settings.master_keys)
         revoked = RevokedTokens(control)
         lockout = Lockout(control, lockout_policy(settings, "client_addr", "addr"))
+        # Shared by every worker and host (rate_buckets), keyed by client id.
+        token_rate = RateLimiter(
+            control, "token", settings.token_rate_per_second, settings.token_rate_burst
+        )
         slow_hashes = Offload(
             settings.slow_hash_concurrency,
             settings.slow_hash_queue,
@@ -111,7 +115,7 @@ class Services:
             revoked=revoked,
             lockout=lockout,
             login_lockout=Lockout(control, lockout_policy(settings, "login_addr", "login_any")),
-            token_rate=RateLimiter(settings.token_rate_per_second, settings.token_rate_burst),
+            token_rate=token_rate,
             usage=UsageTracker(control),
             slow_hashes=slow_hashes,
             documents=Offload(
@@ -134,6 +138,7 @@ class Services:
                     "revoked_tokens": revoked.purge,
                     "sessions": partial(web_sessions.purge, control),
                     "oidc_flows": partial(oidc_flows.purge, control),
+                    "rate_buckets": token_rate.purge,
                 }
             ),
             oidc=(

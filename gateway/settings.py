@@ -4,13 +4,15 @@ Nothing else in the code base reads `os.environ`: the CLI calls `load_settings()
 passes the result down. Secrets are wrapped in `starlette.datastructures.Secret` so that a
 stray `repr()` in a log line or a traceback shows `Secret('**********')`.
 
-Every variable is prefixed `GATEWAY_`; `gateway --help` and the README list them.
+Every variable is prefixed `GATEWAY_` (uvicorn's own FORWARDED_ALLOW_IPS is honoured too, and
+the standard OTEL_* variables turn tracing on); `gateway --help` and the README list them.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -83,6 +85,10 @@ class Settings:
     log_format: LogFormat = "json"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Proxies whose X-Forwarded-For/-Proto are believed (addresses or CIDR networks). None by
+    # default: a forged X-Forwarded-For from any other peer, loopback included, would pick the
+    # address that lockout and the audit log use.
+    forwarded_allow_ips: tuple[str, ...] = ()
     workers: int = 1
     pool_min_size: int = 2
     pool_max_size: int = 10
@@ -116,6 +122,11 @@ class Settings:
     # Local (password) sign-in, the break-glass way in; GATEWAY_LOCAL_LOGIN=off removes it.
     local_login: bool = True
     bench_routes: bool = False
+    # OpenTelemetry tracing (the `otel` extra): on when a collector is named by the standard
+    # OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT; the SDK reads the other OTEL_* variables itself.
+    tracing: bool = False
+    # When set, /metrics answers only `Authorization: Bearer <token>` (a scraper's secret).
+    metrics_token: Secret | None = None
     # Set by `gateway serve` for its workers so that /metrics adds up every worker.
     metrics_multiproc_dir: str | None = None
 
@@ -214,6 +225,25 @@ def parse_master_keys(raw: str) -> tuple[MasterKey, ...]:
     if len({k.kid for k in keys}) != len(keys):
         raise ConfigurationError("GATEWAY_MASTER_KEY: key ids must be unique")
     return tuple(keys)
+
+
+def parse_forwarded_allow_ips(
+    raw: str, name: str = "GATEWAY_FORWARDED_ALLOW_IPS"
+) -> tuple[str, ...]:
+    """Comma-separated addresses or networks (uvicorn's own syntax, without its `*`)."""
+    found: list[str] = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        if item == "*":
+            raise ConfigurationError(
+                f"{name}: '*' would trust a forged X-Forwarded-For from anyone; "
+                "name the TLS proxy's address or network"
+            )
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ConfigurationError(f"{name}: {item!r} is not an address or network") from exc
+        found.append(item)
+    return tuple(found)
 
 
 _OIDC_NAMES = (
@@ -352,6 +382,14 @@ def load_settings(
         log_level=get("GATEWAY_LOG_LEVEL", "INFO").upper(),
         log_format=log_format,  # type: ignore[arg-type]
         host=get("GATEWAY_HOST", "127.0.0.1"),
+        # uvicorn's own variable is honoured too, so an operator who knows uvicorn is not
+        # surprised; ours wins when both are set.
+        forwarded_allow_ips=parse_forwarded_allow_ips(
+            get("GATEWAY_FORWARDED_ALLOW_IPS") or get("FORWARDED_ALLOW_IPS"),
+            "GATEWAY_FORWARDED_ALLOW_IPS"
+            if get("GATEWAY_FORWARDED_ALLOW_IPS")
+            else "FORWARDED_ALLOW_IPS",
+        ),
         port=number("GATEWAY_PORT", 8000, 1),
         workers=number("GATEWAY_WORKERS", 1, 1),
         pool_min_size=number("GATEWAY_POOL_MIN_SIZE", 2, 0),
@@ -377,5 +415,13 @@ def load_settings(
         oidc=oidc,
         local_login=local_login,
         bench_routes=flag("GATEWAY_BENCH_ROUTES", False),
+        tracing=bool(
+            get("OTEL_EXPORTER_OTLP_ENDPOINT") or get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        )
+        and get("OTEL_SDK_DISABLED").strip().lower() != "true"
+        and get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() != "none",
         metrics_multiproc_dir=get("PROMETHEUS_MULTIPROC_DIR") or None,
+        metrics_token=Secret(get("GATEWAY_METRICS_TOKEN"))
+        if get("GATEWAY_METRICS_TOKEN")
+        else None,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -52,3 +53,5 @@ def superuser_url() -> Iterator[tuple[str, str | None, str]]:
     finally:
         with suppress(Exception):
             server.handle.cleanup()
+        # The cluster is 50-130 MB; a session that leaves it behind fills /tmp in a few runs.
+        shutil.rmtree(folder, ignore_errors=True)

@@ -56,7 +56,7 @@ _EXPIRES = string(
     format="date-time",
     description="Last valid moment: an ISO 8601 date-time, or a date (valid through that day, "
     "UTC). Null or absent: no expiry.",
-    example="2027-06-30",
+    example="2027-06-30T23:59:59Z",
 )
 _DISTRICT = string(10, required=True, description="LEA code of the district.", example="920")
 _CONSUMER = string(200, required=True, description="Consumer name.", example="CFNC")

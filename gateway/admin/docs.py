@@ -12,6 +12,8 @@ from typing import Any
 from gateway.admin.schemas import Spec, json_schema, query_parameters
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
+# Examples only: a running gateway bases every problem `type` on its own GATEWAY_BASE_URL.
+PROBLEM_TYPES = "https://etranscripts.example.gov/problems"
 _VALIDATION_PROBLEM = {
     "allOf": [
         _PROBLEM,
@@ -38,7 +40,7 @@ _NO_STORE_HEADER = {
 
 def _problem_example(status: int, slug: str, title: str, detail: str, **extra: Any) -> Any:
     return {
-        "type": f"https://etranscript-gateway.dev/problems/{slug}",
+        "type": f"{PROBLEM_TYPES}/{slug}",
         "title": title,
         "status": status,
         "detail": detail,

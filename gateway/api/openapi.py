@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway import __version__
 from gateway.ferpa import STUDENT_ID
 from gateway.pesc import DEFAULT_TRANSCRIPT_VERSION, TRANSCRIPT_VERSIONS
 
@@ -156,6 +157,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "/oauth2/token": {
             "post": {
                 "tags": ["OAuth 2.0"],
+                "operationId": "issueToken",
                 "summary": "Exchange client credentials for an access token (RFC 6749 §4.4)",
                 "security": [{"clientBasic": []}, {}],
                 "requestBody": _client_form(
@@ -212,6 +214,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "/oauth2/revoke": {
             "post": {
                 "tags": ["OAuth 2.0"],
+                "operationId": "revokeToken",
                 "summary": "Revoke one of your own access tokens (RFC 7009)",
                 "security": [{"clientBasic": []}, {}],
                 "requestBody": _client_form(
@@ -239,6 +242,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "/oauth2/introspect": {
             "post": {
                 "tags": ["OAuth 2.0"],
+                "operationId": "introspectToken",
                 "summary": "Is this token active? (RFC 7662; your own tokens only)",
                 "security": [{"clientBasic": []}, {}],
                 "requestBody": _client_form(["token"], {"token": {"type": "string"}}),
@@ -274,7 +278,9 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "/.well-known/oauth-authorization-server": {
             "get": {
                 "tags": ["OAuth 2.0"],
+                "operationId": "getAuthorizationServerMetadata",
                 "summary": "Authorization server metadata (RFC 8414)",
+                "security": [],  # public (Redocly security-defined)
                 "responses": {
                     "200": {
                         "description": "Metadata.",
@@ -288,7 +294,9 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "/.well-known/jwks.json": {
             "get": {
                 "tags": ["OAuth 2.0"],
+                "operationId": "getJwks",
                 "summary": "Public keys that verify access tokens (kept during rotation)",
+                "security": [],  # public (Redocly security-defined)
                 "responses": {
                     "200": {
                         "description": "A JWK Set.",
@@ -309,6 +317,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "/api/v1/districts/{lea}/etranscripts/{student_id}": {
             "get": {
                 "tags": ["eTranscripts"],
+                "operationId": "getTranscript",
                 "summary": "A student's transcript (PESC High School Transcript, or JSON)",
                 "description": "Answers from the district's own data store. The disclosure is recorded "
                 "(34 CFR 99.32) in the same transaction as the read; no record, no transcript. "
@@ -336,7 +345,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                     "401": _problem(
                         "No, or an invalid, access token (RFC 6750).",
                         {
-                            "type": "https://etranscript-gateway.dev/problems/invalid-token",
+                            "type": f"{issuer}/problems/invalid-token",
                             "title": "Invalid access token",
                             "status": 401,
                             "detail": "The access token is not valid: token expired.",
@@ -348,7 +357,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                     "404": _problem(
                         "No such student in this district (or the identity check failed).",
                         {
-                            "type": "https://etranscript-gateway.dev/problems/not-found",
+                            "type": f"{issuer}/problems/not-found",
                             "title": "Not found",
                             "status": 404,
                             "detail": "No transcript is available for this student.",
@@ -358,7 +367,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                     "409": _problem(
                         "A hold stops the release; the request is recorded.",
                         {
-                            "type": "https://etranscript-gateway.dev/problems/transcript-on-hold",
+                            "type": f"{issuer}/problems/transcript-on-hold",
                             "title": "Transcript on hold",
                             "status": 409,
                             "detail": "The district holds this transcript (Financial hold).",
@@ -371,6 +380,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "/api/v1/districts/{lea}/etranscripts": {
             "post": {
                 "tags": ["eTranscripts"],
+                "operationId": "answerTranscriptRequest",
                 "summary": "Answer a PESC TranscriptRequest 1.4.0",
                 "description": "Matches the requested student (state id, school id, or birth date and names), "
                 "honours ReleaseAuthorizedIndicator, and answers with the transcript, or with a "
@@ -401,15 +411,57 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "/healthz": {
             "get": {
                 "tags": ["Operations"],
+                "operationId": "getHealth",
                 "summary": "The process is up",
+                "security": [],  # public (Redocly security-defined)
                 "responses": {"200": {"description": "OK"}},
             }
         },
         "/readyz": {
             "get": {
                 "tags": ["Operations"],
+                "operationId": "getReadiness",
                 "summary": "Every data store answers",
+                "security": [],  # public (Redocly security-defined)
                 "responses": {"200": {"description": "Ready"}, "503": {"description": "Not ready"}},
+            }
+        },
+        "/problems/{slug}": {
+            "get": {
+                "tags": ["Operations"],
+                "operationId": "getProblemType",
+                "summary": "What a problem `type` URI means",
+                "security": [],  # public (Redocly security-defined)
+                "description": "Every problem document's `type` is this URL (RFC 9457 §3.1.1).",
+                "parameters": [
+                    {
+                        "name": "slug",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+                        "example": "not-found",
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The type's title and status.",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["type", "title", "status", "description"],
+                                    "properties": {
+                                        "type": {"type": "string", "format": "uri"},
+                                        "title": {"type": "string"},
+                                        "status": {"type": "integer"},
+                                        "description": {"type": "string"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "404": _problem("No such problem type."),
+                },
             }
         },
     }
@@ -418,7 +470,8 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
         "openapi": "3.1.0",
         "info": {
             "title": "eTranscript gateway",
-            "version": "1.0.0",
+            "version": __version__,
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
             "description": "The state-operated eTranscript gateway. A consumer (such as CFNC) holds one "
             "client credential per district; it exchanges it for an access token at "
             "/oauth2/token and fetches that district's students' transcripts. Access tokens "

@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from gateway import __version__
 from gateway.cli.context import CliState
 
 _EPILOG = """\b
@@ -51,6 +52,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "vendor": ("vendors", "Outgoing connections to transcript vendors, and their tests."),
     "release": ("release", "Batch releases of transcripts to a vendor."),
     "worker": ("release", "Deliver queued batch items to the vendors until stopped."),
+    "audit": ("audit", "Export the audit log as JSON Lines, for a SIEM."),
+    "openapi": ("server", "Print the OpenAPI document the gateway serves."),
 }
 
 
@@ -130,7 +133,7 @@ class LazyGroup(click.Group):
     epilog=_EPILOG,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.version_option(package_name="etranscript-gateway")
+@click.version_option(__version__, prog_name="gateway")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """The state-operated eTranscript gateway.

@@ -246,6 +246,28 @@ def keys_list(ctx: click.Context, as_json: bool) -> None:
     )
 
 
+@keys.command("reseal")
+@json_option
+@click.pass_context
+def keys_reseal(ctx: click.Context, as_json: bool) -> None:
+    """Re-seal every secret under the first GATEWAY_MASTER_KEY, so older keys can retire.
+
+    \b
+    To retire master key OLD for NEW:
+      1. GATEWAY_MASTER_KEY=NEW,OLD (new key first) on every process; restart them.
+      2. gateway keys reseal        (online: the gateway keeps serving; run it again if
+                                     it stops half-way, it does only what is left)
+      3. when it lists OLD under "retirable", set GATEWAY_MASTER_KEY=NEW and restart.
+    Audited as keys.reseal. Backups taken before step 2 still need OLD: keep it with them.
+    """
+    from gateway.cli import custody
+
+    result = on_control(
+        ctx, lambda conn, settings: custody.reseal(conn, settings.master_keys, cli_actor())
+    )
+    emit(result, as_json=as_json)
+
+
 @keys.command("master-key")
 @click.option("--kid", default="k1", show_default=True, help="Key id to prefix.")
 def master_key(kid: str) -> None:

@@ -36,6 +36,11 @@ def to_json(data: Any) -> str:
     return json.dumps(data, default=_default, indent=2, ensure_ascii=False)
 
 
+def json_line(data: Any) -> str:
+    """One JSON object on one line (JSON Lines), for log pipelines."""
+    return json.dumps(data, default=_default, ensure_ascii=False, separators=(",", ":"))
+
+
 def emit_json(data: Any) -> None:
     click.echo(to_json(data))
 

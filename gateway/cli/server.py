@@ -17,7 +17,7 @@ from gateway.database.embedded import install_signal_handlers
 from gateway.database.migrations import CONTROL, DISTRICT, pending
 from gateway.errors import ConfigurationError
 from gateway.logging import configure_logging
-from gateway.settings import Settings
+from gateway.settings import Settings, parse_forwarded_allow_ips
 
 if TYPE_CHECKING:
     import uvicorn
@@ -29,20 +29,24 @@ if TYPE_CHECKING:
 # operator commands (`gateway credential list`) start quickly.
 
 
-def _uvicorn_config(app: object, settings: Settings, **extra: object) -> uvicorn.Config:
-    import uvicorn
-
-    return uvicorn.Config(
-        app,  # type: ignore[arg-type]
-        host=settings.host,
-        port=settings.port,
-        log_config=None,  # our structlog configuration owns the loggers
-        access_log=False,  # the edge middleware logs each request without raw paths
-        server_header=False,
+def uvicorn_options(settings: Settings) -> dict[str, object]:
+    """What `gateway dev` and `gateway serve` both tell uvicorn."""
+    trusted = ",".join(settings.forwarded_allow_ips)
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,  # our structlog configuration owns the loggers
+        "access_log": False,  # the edge middleware logs each request without raw paths
+        "server_header": False,
+        "ws": "none",  # nothing is served over websockets
+        # X-Forwarded-For/-Proto only from the configured proxies; with none configured,
+        # uvicorn's default (trust 127.0.0.1) would let any local process pick the address
+        # that lockout and the audit log record.
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or None,
         # A request that never ends cannot hold shutdown (SIGTERM) forever.
-        timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
-        **extra,  # type: ignore[arg-type]
-    )
+        "timeout_graceful_shutdown": int(settings.shutdown_timeout_seconds),
+    }
 
 
 def banner(env: DevEnvironment) -> str:
@@ -108,7 +112,7 @@ def dev(ctx: click.Context, port: int | None, host: str, no_seed: bool) -> None:
     configure_logging(env.settings)
     click.echo(banner(env), err=True)
     app = create_app(env.settings, run_worker=True)  # batch releases run inside `dev` too
-    server = uvicorn.Server(_uvicorn_config(app, env.settings))
+    server = uvicorn.Server(uvicorn.Config(app, **uvicorn_options(env.settings)))  # type: ignore[arg-type]
     failures: list[str] = []
     watchdog = _watch_postgres(settings, server, failures) if settings.embedded else None
     server.run(sockets=[sock])
@@ -159,9 +163,9 @@ def bind(host: str, port: int) -> socket.socket:
 @click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (GATEWAY_WORKERS).")
 @click.option(
     "--forwarded-allow-ips",
-    default="127.0.0.1",
-    show_default=True,
-    help="Proxies whose X-Forwarded-For is trusted (the source address used for lockout).",
+    metavar="IPS",
+    help="Comma-separated addresses or networks of the TLS proxies whose X-Forwarded-For "
+    "is trusted (GATEWAY_FORWARDED_ALLOW_IPS or FORWARDED_ALLOW_IPS; default: none).",
 )
 @click.pass_context
 def serve(
@@ -169,7 +173,7 @@ def serve(
     host: str | None,
     port: int | None,
     workers: int | None,
-    forwarded_allow_ips: str,
+    forwarded_allow_ips: str | None,
 ) -> None:
     """Serve in production: uvicorn with worker processes on a configured database.
 
@@ -177,6 +181,12 @@ def serve(
     Needs GATEWAY_DATABASE_URL (the application role) and, with GATEWAY_ENV=production,
     GATEWAY_MASTER_KEY and an https GATEWAY_BASE_URL. Run `gateway migrate` first: serve
     refuses to start on a database with pending migrations.
+
+    \b
+    It listens on 127.0.0.1 unless told otherwise. Behind a TLS proxy, name the proxy:
+      gateway serve --host 0.0.0.0 --forwarded-allow-ips 10.0.0.5
+    Only then are its X-Forwarded-For and X-Forwarded-Proto believed; from any other peer
+    they are ignored, and lockout and the audit log see the peer's own address.
     """
     import uvicorn
 
@@ -187,6 +197,12 @@ def serve(
         port=port or settings.port,
         workers=workers or settings.workers,
     )
+    if forwarded_allow_ips is not None:
+        try:
+            trusted = parse_forwarded_allow_ips(forwarded_allow_ips, "--forwarded-allow-ips")
+        except ConfigurationError as exc:
+            raise click.BadParameter(str(exc), param_hint="--forwarded-allow-ips") from exc
+        settings = replace(settings, forwarded_allow_ips=trusted)
     if settings.env == "production":
         try:
             settings.require_production()
@@ -225,15 +241,8 @@ def serve(
         uvicorn.run(
             "gateway.asgi:app_factory",
             factory=True,
-            host=settings.host,
-            port=settings.port,
             workers=settings.workers,
-            log_config=None,
-            access_log=False,
-            server_header=False,
-            proxy_headers=True,
-            forwarded_allow_ips=forwarded_allow_ips,
-            timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
+            **uvicorn_options(settings),  # type: ignore[arg-type]
         )
     finally:
         if made_metrics_dir is not None:
@@ -241,4 +250,18 @@ def serve(
     sys.exit(0)
 
 
-COMMANDS = [dev, serve]
+@click.command("openapi")
+@click.option("--base-url", help="Public address the document names (GATEWAY_BASE_URL).")
+@click.pass_context
+def openapi_command(ctx: click.Context, base_url: str | None) -> None:
+    """Print the OpenAPI 3.1 document the gateway serves at /openapi.json (for linters and
+    client generators: scripts/lint-openapi runs Redocly's recommended rules over it)."""
+    import json
+
+    from gateway.app import openapi_document
+
+    issuer = (base_url or state(ctx).settings.issuer).rstrip("/")
+    click.echo(json.dumps(openapi_document(issuer), indent=2))
+
+
+COMMANDS = [dev, serve, openapi_command]

@@ -14,6 +14,7 @@ Used by the admin API (/admin/api/v1/audit) and the console (/admin/audit); writ
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -123,3 +124,19 @@ async def read_audit(
         newer=rows[0]["audit_id"] if rows and more_newer else None,
         older=rows[-1]["audit_id"] if rows and more_older else None,
     )
+
+
+_EXPORT = (
+    _SELECT + " WHERE a.audit_id > $1 AND ($2::timestamptz IS NULL OR a.occurred_at >= $2)"
+    " ORDER BY a.audit_id"
+)
+
+
+async def export(
+    conn: asyncpg.Connection, after_id: int = 0, since: datetime | None = None
+) -> AsyncIterator[dict[str, Any]]:
+    """Every event after `after_id` (and from `since`), oldest first, read with a cursor so
+    that a year of events streams in constant memory (`gateway audit export`)."""
+    async with conn.transaction(readonly=True):
+        async for row in conn.cursor(_EXPORT, after_id, since, prefetch=500):
+            yield event(row)

@@ -29,13 +29,16 @@ GRANT_TYPES = ("password", "client_credentials")
 MASK = "••••••••"
 _PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
 _LOOPBACK_NAMES = {"localhost"}
+# A connection test lasts about 20 s at most (probe timeouts); a claim older than 60 s (in
+# the SQL below) was left by a worker that died mid-test and may be taken over.
 
 _SELECT = (
     "SELECT c.connection_id, c.district_id, d.lea_code, c.name, c.auth_server, c.auth_path,"
     " c.upload_server, c.upload_port, c.upload_path, c.consumer_key, c.username, c.grant_type,"
     " c.last_test_at, c.last_test_ok, c.last_test_message, c.created_at, c.updated_at,"
     " c.retired_at, c.retired_by,"
-    " (SELECT count(*) FROM release_batches b WHERE b.connection_id = c.connection_id) AS batches"
+    " (SELECT count(*) FROM release_batches b WHERE b.connection_id = c.connection_id) AS batches,"
+    " (c.test_started_at > now() - interval '60 seconds') IS TRUE AS test_running"
     " FROM outgoing_connections c JOIN districts d USING (district_id)"
 )
 
@@ -508,3 +511,79 @@ async def record_test(
         tested_version,
     )
     return bool(status == "UPDATE 1")
+
+
+async def claim_test(conn: asyncpg.Connection | asyncpg.Pool, connection_id: UUID) -> bool:
+    """Mark a test of this connection as running, for every worker to see; False when one
+    is already running (on any worker) and this call should join it instead."""
+    claimed = await conn.fetchval(
+        "UPDATE outgoing_connections SET test_started_at = now() WHERE connection_id = $1"
+        " AND (test_started_at IS NULL"
+        " OR test_started_at <= now() - interval '60 seconds')"
+        " RETURNING true",
+        connection_id,
+    )
+    return bool(claimed)
+
+
+async def release_test(conn: asyncpg.Connection | asyncpg.Pool, connection_id: UUID) -> None:
+    await conn.execute(
+        "UPDATE outgoing_connections SET test_started_at = NULL WHERE connection_id = $1",
+        connection_id,
+    )
+
+
+# The id of the master key that sealed a blob (gateway.crypto.aead's layout: b"v1", one
+# length byte, the kid), read in SQL so that only rows still under another key are visited.
+_RESEAL_PENDING = (
+    "SELECT connection_id FROM outgoing_connections"
+    " WHERE (convert_from(substring(consumer_secret_enc FROM 4 FOR get_byte(consumer_secret_enc, 2)), 'UTF8') <> $1 OR convert_from(substring(password_enc FROM 4 FOR get_byte(password_enc, 2)), 'UTF8') <> $1) ORDER BY connection_id"
+)
+_RESEAL_ONE = (
+    "SELECT connection_id, consumer_secret_enc, password_enc FROM outgoing_connections"
+    " WHERE connection_id = $2 AND (convert_from(substring(consumer_secret_enc FROM 4 FOR get_byte(consumer_secret_enc, 2)), 'UTF8') <> $1 OR convert_from(substring(password_enc FROM 4 FOR get_byte(password_enc, 2)), 'UTF8') <> $1) FOR UPDATE"
+)
+_SEALED_UNDER = (
+    "SELECT m AS master, count(*) AS n FROM outgoing_connections,"
+    " LATERAL (VALUES (convert_from(substring(consumer_secret_enc FROM 4 FOR get_byte(consumer_secret_enc, 2)), 'UTF8')), (convert_from(substring(password_enc FROM 4 FOR get_byte(password_enc, 2)), 'UTF8'))) v(m) GROUP BY m"
+)
+
+
+async def reseal(conn: asyncpg.Connection, keys: tuple[MasterKey, ...]) -> int:
+    """Re-seal both secrets of every connection not yet wholly under the first master key,
+    one connection per transaction (online and resumable, as `gateway keys reseal` says).
+    Returns how many connections were re-sealed."""
+    target = keys[0].kid
+    done = 0
+    pending = await conn.fetch(_RESEAL_PENDING, target)
+    for item in pending:
+        async with conn.transaction():
+            row = await conn.fetchrow(_RESEAL_ONE, target, item["connection_id"])
+            if row is None:
+                continue
+            connection_id = row["connection_id"]
+            resealed = [
+                seal_text(
+                    keys,
+                    open_text(keys, row[column], _aad(connection_id, field)),
+                    _aad(connection_id, field),
+                )
+                for column, field in (
+                    ("consumer_secret_enc", "consumer_secret"),
+                    ("password_enc", "password"),
+                )
+            ]
+            await conn.execute(
+                "UPDATE outgoing_connections SET consumer_secret_enc = $2, password_enc = $3"
+                " WHERE connection_id = $1",
+                connection_id,
+                *resealed,
+            )
+            done += 1
+    return done
+
+
+async def sealed_under(conn: asyncpg.Connection) -> dict[str, int]:
+    """How many vendor secrets each master key seals."""
+    rows = await conn.fetch(_SEALED_UNDER)
+    return {r["master"]: r["n"] for r in rows}

@@ -11,6 +11,10 @@ And two things for `gateway dev` (issue 12): a server that was already running w
 it (started by hand, or left by a process that died) is left running on exit, since it is not
 ours to stop; and `Watchdog` notices when the postmaster dies while we serve, restarts the one
 we started, and otherwise says so, so that dev does not go on answering 500s.
+
+pgserver and psutil belong to the `dev` extra (pgserver has no wheel for every Python the
+gateway runs on), so both load only when an embedded server is started: `gateway serve` and
+the production image never import them.
 """
 
 from __future__ import annotations
@@ -24,8 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
-
-import psutil
 
 from gateway.errors import ConfigurationError
 
@@ -62,6 +64,8 @@ def _running_postmaster(pgdata: Path) -> int | None:
         pid = int((pgdata / "postmaster.pid").read_text().splitlines()[0])
     except (OSError, ValueError, IndexError):
         return None
+    import psutil  # the dev extra; see the module's docstring
+
     try:
         return pid if psutil.Process(pid).is_running() else None
     except psutil.Error:
@@ -76,6 +80,8 @@ def _prune_dead_holders(pgdata: Path) -> None:
         pids = json.loads(pids_file.read_text())
     except (OSError, ValueError):
         pids = []
+    import psutil
+
     alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
     if alive != pids:
         pids_file.write_text(json.dumps(alive))
@@ -95,7 +101,13 @@ def start_embedded(home: Path) -> EmbeddedServer:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset; pgserver then uses /tmp, which is fine.
         warnings.simplefilter("ignore")
-        from pgserver.postgres_server import get_server
+        try:
+            from pgserver.postgres_server import get_server
+        except ImportError as exc:
+            raise ConfigurationError(
+                "the embedded PostgreSQL needs the dev extra (pip install 'etranscript-gateway[dev]'); "
+                "or set GATEWAY_DATABASE_URL to a PostgreSQL server"
+            ) from exc
 
     pgdata.mkdir(exist_ok=True)
     _prune_dead_holders(pgdata)

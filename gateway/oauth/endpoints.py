@@ -69,7 +69,7 @@ async def token(request: Request) -> Response:
         raise refuse(InvalidRequest("grant_type is required."), "no_grant_type")
     if grant_type != GRANT:
         raise refuse(UnsupportedGrantType(f"Only {GRANT} is supported."), "unsupported_grant_type")
-    wait = svc.token_rate.take(credential.client_id)
+    wait = await svc.token_rate.take(credential.client_id)
     if wait:
         raise refuse(SlowDown(wait), "rate_limited")
 

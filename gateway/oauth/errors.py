@@ -23,7 +23,7 @@ class OAuthError(ProblemError):
         super().__init__(description, headers={**_NO_STORE, **(headers or {})})
         self.description = description
 
-    def render(self, instance: str | None = None) -> tuple[dict[str, Any], str]:
+    def render(self, instance: str | None = None, types: str = "") -> tuple[dict[str, Any], str]:
         return {"error": self.error, "error_description": self.description}, "application/json"
 
 

@@ -220,3 +220,52 @@ class SigningKeys:
     @property
     def jwks(self) -> dict[str, Any]:
         return self._jwks
+
+
+# The id of the master key a blob was sealed with (gateway.crypto.aead's layout: b"v1",
+# one length byte, the kid), read in SQL so that only rows still under another key are visited.
+_RESEAL_PENDING = (
+    "SELECT kid FROM signing_keys"
+    " WHERE convert_from(substring(private_key_enc FROM 4 FOR get_byte(private_key_enc, 2)), 'UTF8') <> $1"
+    " ORDER BY kid"
+)
+_RESEAL_ONE = (
+    "SELECT kid, private_key_enc FROM signing_keys WHERE kid = $1"
+    " AND convert_from(substring(private_key_enc FROM 4 FOR get_byte(private_key_enc, 2)), 'UTF8') <> $2"
+    " FOR UPDATE"
+)
+_SEALED_UNDER = (
+    "SELECT convert_from(substring(private_key_enc FROM 4 FOR get_byte(private_key_enc, 2)), 'UTF8')"
+    " AS master, count(*) AS n FROM signing_keys GROUP BY 1"
+)
+
+
+async def reseal(conn: asyncpg.Connection, master_keys: tuple[MasterKey, ...]) -> int:
+    """Re-seal every signing key not yet under the first master key, one row per
+    transaction (online: a worker reloading keys meanwhile sees either blob, and both open;
+    resumable: a second run finds only what the first did not reach). Returns how many."""
+    target = master_keys[0].kid
+    done = 0
+    for pending in await conn.fetch(_RESEAL_PENDING, target):
+        async with conn.transaction():
+            row = await conn.fetchrow(_RESEAL_ONE, pending["kid"], target)
+            if row is None:
+                continue  # re-sealed meanwhile by another run
+            aad = _aad(row["kid"])
+            sealed = seal_text(
+                master_keys, open_text(master_keys, row["private_key_enc"], aad), aad
+            )
+            await conn.execute(
+                "UPDATE signing_keys SET private_key_enc = $2, master_kid = $3 WHERE kid = $1",
+                row["kid"],
+                sealed,
+                target,
+            )
+            done += 1
+    return done
+
+
+async def sealed_under(conn: asyncpg.Connection) -> dict[str, int]:
+    """How many signing keys each master key seals."""
+    rows = await conn.fetch(_SEALED_UNDER)
+    return {r["master"]: r["n"] for r in rows}

@@ -1,7 +1,9 @@
 """The connection tests this process runs in the background, and what the console says of them.
 
 A test holds a socket for up to ~20 s, so the console starts it as a task and answers at
-once; the probe stores the outcome on the connection's row, which every process reads.
+once; the probe stores the outcome on the connection's row, which every process reads. That
+a test is running is on the row too (`test_started_at`, claimed atomically), so a second
+click on another worker joins the running test and every worker's page says "Test initiated".
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import structlog
 from starlette.applications import Starlette
 
+from gateway.control import vendors
 from gateway.errors import Conflict
 from gateway.outgoing.probe import FAILED, VALID, ProbeResult
 
@@ -89,22 +93,40 @@ class ConnectionTests:
         task = self._tasks.get(connection_id)
         return task is not None and not task.done()
 
-    def start(
-        self, connection_id: UUID, test: Callable[[], Coroutine[Any, Any, ProbeResult]]
+    async def start(
+        self,
+        pool: asyncpg.Pool,
+        connection_id: UUID,
+        test: Callable[[], Coroutine[Any, Any, ProbeResult]],
     ) -> None:
         if self.running(connection_id):
             return
         if sum(not t.done() for t in self._tasks.values()) >= self._limit:
             raise Conflict("Too many connection tests are running; try again in a few seconds.")
-        task = asyncio.create_task(test(), name=f"connection-test-{connection_id}")
+        if not await vendors.claim_test(pool, connection_id):
+            return  # running on another worker: this click joins it
+        task = asyncio.create_task(
+            self._run(pool, connection_id, test), name=f"connection-test-{connection_id}"
+        )
         task.add_done_callback(_done)
         self._tasks[connection_id] = task
+
+    @staticmethod
+    async def _run(
+        pool: asyncpg.Pool,
+        connection_id: UUID,
+        test: Callable[[], Coroutine[Any, Any, ProbeResult]],
+    ) -> ProbeResult:
+        try:
+            return await test()
+        finally:
+            await vendors.release_test(pool, connection_id)
 
     def state_of(self, row: Mapping[str, Any]) -> ProbeState:
         """The connection's state: running here, or what the probe stored on its row (the
         truth for every process), with the short reason when this process ran that test."""
         task = self._tasks.get(row["connection_id"])
-        if task is not None and not task.done():
+        if (task is not None and not task.done()) or row.get("test_running"):
             return ProbeState("running")
         if task is not None and not task.cancelled() and task.exception() is not None:
             return ProbeState("done", False, "error", "The test could not run; see the server log")

@@ -34,7 +34,13 @@ async def test_expired_rows_go_and_live_ones_stay(
         now + timedelta(minutes=9),
     )
     purged = await svc.housekeeping.run_once()
-    assert set(purged) == {"lockout_counters", "revoked_tokens", "sessions", "oidc_flows"}
+    assert set(purged) == {
+        "lockout_counters",
+        "revoked_tokens",
+        "sessions",
+        "oidc_flows",
+        "rate_buckets",
+    }
     assert purged["lockout_counters"] >= 1 and purged["revoked_tokens"] >= 1
     left = {
         r["key"]

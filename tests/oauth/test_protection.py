@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -166,11 +167,39 @@ async def test_basic_header_that_is_not_base64_is_a_bad_request(
             assert response.json()["error"] == "invalid_request"
 
 
-def test_token_bucket_refills() -> None:
-    limiter = RateLimiter(rate_per_second=2.0, burst=2)
-    assert limiter.take("c", now=0.0) == 0
-    assert limiter.take("c", now=0.0) == 0
-    assert limiter.take("c", now=0.0) == 1
-    assert limiter.take("c", now=0.5) == 0  # one token back after half a second
-    assert limiter.take("other", now=0.5) == 0  # per key
-    assert RateLimiter(0, 1).take("c") == 0  # 0 disables
+async def test_token_bucket_refills(gateway_app: Starlette, control: asyncpg.Connection) -> None:
+    pool = gateway_app.state.services.stores.control
+    scope = f"t{uuid.uuid4().hex[:12]}"
+    # A slow rate, so that the machine's load cannot refill a token between two takes.
+    limiter = RateLimiter(pool, scope, rate_per_second=0.01, burst=2)
+    assert await limiter.take("c") == 0
+    assert await limiter.take("c") == 0
+    assert await limiter.take("c") == 100  # 1 token at 0.01/s: Retry-After 100 s
+    # Half a bucket's refill time later (moved in the database: its clock is the only one),
+    # one token is back.
+    await control.execute(
+        "UPDATE rate_buckets SET refilled_at = refilled_at - interval '100 seconds'"
+        " WHERE scope = $1",
+        scope,
+    )
+    assert await limiter.take("c") == 0
+    assert await limiter.take("c") > 0
+    assert await limiter.take("other") == 0  # per key
+    assert await RateLimiter(pool, scope, 0, 1).take("c") == 0  # 0 disables
+    # A bucket untouched for longer than a full refill is forgotten.
+    await control.execute(
+        "UPDATE rate_buckets SET refilled_at = refilled_at - interval '1 hour' WHERE scope = $1"
+        " AND key = 'other'",
+        scope,
+    )
+    assert await limiter.purge() == 1
+    left = await control.fetch("SELECT key FROM rate_buckets WHERE scope = $1", scope)
+    assert [r["key"] for r in left] == ["c"]
+
+
+async def test_concurrent_takes_never_overspend(gateway_app: Starlette) -> None:
+    """Many takes at once (as from many workers) spend exactly the burst, no more."""
+    pool = gateway_app.state.services.stores.control
+    limiter = RateLimiter(pool, f"t{uuid.uuid4().hex[:12]}", rate_per_second=0.001, burst=7)
+    waits = await asyncio.gather(*(limiter.take("c") for _ in range(30)))
+    assert waits.count(0) == 7

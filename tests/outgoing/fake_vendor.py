@@ -115,7 +115,12 @@ class FakeVendor:
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
-            self.app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=1
+            self.app,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            ws="none",  # no websockets here; uvicorn's websockets module warns on import
         )
         self._server = uvicorn.Server(config)
         server = self._server

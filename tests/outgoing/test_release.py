@@ -34,7 +34,9 @@ from tests.outgoing.conftest import (
 from tests.outgoing.fake_vendor import FakeVendor, Faults, free_port
 
 # Short enough that a slow vendor answer (1 s) is a timeout.
-FAST = Timeouts(connect=0.3, read=0.3)
+# Short against the deliberately slow vendor below (6 s), long enough that a loaded machine
+# never times out an answer that comes at once.
+FAST = Timeouts(connect=2.0, read=2.0)
 
 
 def assert_valid_pesc(pesc_dir: Path, vendor: FakeVendor) -> None:
@@ -204,7 +206,7 @@ async def test_timeout_after_the_vendor_stored_it_is_retried_without_a_duplicate
     connection_to: MakeConnection,
 ) -> None:
     # The vendor stores the first upload but answers after the client's read timeout.
-    vendor.reset(Faults(slow_uploads=1, upload_delay=1.0))
+    vendor.reset(Faults(slow_uploads=1, upload_delay=6.0))
     connection_id = await connection_to()
     batch_id = await queue(
         app_conn, stores, release_district, connection_id, release_district.free(1)
@@ -228,7 +230,7 @@ async def test_timeouts_past_the_limit_fail_with_reason_timeout(
     vendor: FakeVendor,
     connection_to: MakeConnection,
 ) -> None:
-    vendor.reset(Faults(every_upload_delay=1.0))
+    vendor.reset(Faults(every_upload_delay=6.0))
     connection_id = await connection_to()
     batch_id = await queue(
         app_conn, stores, release_district, connection_id, release_district.free(1)

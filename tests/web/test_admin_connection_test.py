@@ -15,8 +15,10 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from gateway.app import create_app
 from gateway.control import users, vendors
 from gateway.outgoing.probe import FAILED, VALID
+from gateway.settings import Settings
 from gateway.web.connection_tests import ConnectionTests, ProbeState
 from tests.conftest import unique_lea
 from tests.factories import CONSUMER_ACTOR, add_district
@@ -191,19 +193,52 @@ async def test_only_operators_may_test_and_the_form_needs_its_token(
     assert (await vendors.get(control, connection_id))["last_test_at"] is None
 
 
-def test_a_test_that_crashed_is_a_failure_with_a_reason() -> None:
+async def test_a_test_that_crashed_is_a_failure_with_a_reason(
+    gateway_app: Starlette, control: asyncpg.Connection, lea: str, vendor: FakeVendor
+) -> None:
     async def broken() -> Any:
         raise RuntimeError("database gone")
 
-    async def run() -> ProbeState:
-        tests = ConnectionTests()
-        connection_id = UUID(int=1)
-        tests.start(connection_id, broken)
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-        row = {"connection_id": connection_id, "last_test_at": None}
-        return tests.state_of(row)
-
-    state = asyncio.run(run())
+    pool = gateway_app.state.services.stores.control
+    connection_id = await connect(control, lea, vendor)
+    tests = ConnectionTests()
+    await tests.start(pool, connection_id, broken)
+    while tests.running(connection_id):
+        await asyncio.sleep(0.01)
+    row = await vendors.get(control, connection_id)
+    assert row["test_running"] is False, "the claim is released when the test ends, even badly"
+    state = tests.state_of(row)
     assert (state.state, state.ok, state.reason) == ("done", False, "error")
     assert state.text == f"{FAILED}: error"
+
+
+async def test_a_running_test_is_seen_and_joined_by_every_worker(
+    console: Console,
+    control: asyncpg.Connection,
+    app_settings: Settings,
+    lea: str,
+    vendor: FakeVendor,
+) -> None:
+    """Two apps on one database behave as two `gateway serve` workers: each has its own
+    memory, so only what is on the row can tell the second one that a test is running."""
+    vendor.reset(Faults(token_delay=3.0))
+    connection_id = await connect(control, lea, vendor)
+    other_app = create_app(app_settings)
+    async with other_app.router.lifespan_context(other_app):
+        transport = httpx.ASGITransport(app=other_app, client=("203.0.113.7", 40001))
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url=console.client.base_url,
+            cookies=console.client.cookies,
+        ) as other_client:
+            other = Console(other_client, console.email, console.token)
+            assert (await console.post(f"/admin/outgoing/{connection_id}/test")).status_code == 303
+            while vendor.token_calls == 0:  # the first worker's test has reached the vendor
+                await asyncio.sleep(0.02)
+            assert (await status(other, connection_id))["state"] == "running"
+            page = await other.get(f"/admin/districts/{lea}/outgoing/{connection_id}")
+            assert live_region(page.text, "test-result") == "Test initiated"
+            # A click on the other worker joins the running test instead of starting one.
+            assert (await other.post(f"/admin/outgoing/{connection_id}/test")).status_code == 303
+            assert (await finished(other, connection_id, within=30))["headline"] == VALID
+    assert vendor.token_calls == 1, "the second worker started no second test"

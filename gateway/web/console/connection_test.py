@@ -41,7 +41,8 @@ async def outgoing_test_start(request: Request, user: SessionUser) -> Response:
         row = await vendors.get(conn, connection_id)
     svc = services(request)
     actor = actor_for(request, user)
-    connection_tests(request.app).start(
+    await connection_tests(request.app).start(
+        svc.stores.control,
         connection_id,
         lambda: check_connection(
             svc.stores.control, svc.settings.master_keys, connection_id, actor

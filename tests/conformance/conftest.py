@@ -1,0 +1,5 @@
+"""The conformance tests use the OAuth tests' credential fixture."""
+
+from tests.oauth.conftest import pair
+
+__all__ = ["pair"]
