@@ -10,6 +10,12 @@ Two ways in, for two kinds of event:
   shutdown). A crash can lose at most one interval of token-endpoint events; every security
   event is also logged to the structured log at once.
 
+No event can keep the others out (issue 12: one NUL byte made every later batch fail). Rows
+are made storable first (`gateway.storable`: no NUL, no lone surrogate, bounded text). If
+Postgres still refuses a batch, its rows are written one by one, so that a refused row costs
+only itself: it is dropped, counted in `gateway_audit_events_dropped_total{reason="refused"}`
+and logged. Only when the database is away is a batch kept for the next flush.
+
 Never put a secret, a token or a student record into `detail`.
 """
 
@@ -27,7 +33,15 @@ from typing import Any
 import asyncpg
 import structlog
 
+from gateway.errors import StoreUnavailable
+from gateway.metrics import AUDIT_DROPPED
+from gateway.storable import storable, storable_json
+
 log = structlog.stdlib.get_logger("gateway.audit")
+# Longer text is cut: an audit row says who and what, it does not archive hostile input.
+_TEXT_LIMIT = 512
+# The database is away (or busy): keep the batch for the next flush.
+_AWAY = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, StoreUnavailable)
 
 COLUMNS = (
     "occurred_at",
@@ -72,15 +86,18 @@ class AuditEvent:
         """Values in the order of COLUMNS."""
         return (
             self.occurred_at,
-            self.actor.type,
-            self.actor.name,
-            self.action,
-            self.outcome,
+            storable(self.actor.type, _TEXT_LIMIT),
+            storable(self.actor.name, _TEXT_LIMIT),
+            storable(self.action, _TEXT_LIMIT),
+            storable(self.outcome, _TEXT_LIMIT),
             self.district_id,
-            self.target,
+            None if self.target is None else storable(self.target, _TEXT_LIMIT),
             _inet(self.actor.source_addr),
-            self.actor.request_id,
-            json.dumps(dict(self.detail), default=str),
+            None if self.actor.request_id is None else storable(self.actor.request_id, 128),
+            json.dumps(
+                storable_json(dict(self.detail), _TEXT_LIMIT),
+                default=lambda value: storable(str(value), _TEXT_LIMIT),
+            ),
         )
 
 
@@ -122,7 +139,8 @@ class AuditBuffer:
             # The database has been away for a long time; memory must stay bounded.
             dropped = self._pending[: self._max_batch]
             del self._pending[: self._max_batch]
-            log.error("audit_events_dropped", count=len(dropped))
+            AUDIT_DROPPED.labels("overflow").inc(len(dropped))
+            log.error("audit_events_dropped", reason="overflow", count=len(dropped))
         self._pending.append(event)
         if len(self._pending) >= self._max_batch:
             self._wake.set()
@@ -144,14 +162,46 @@ class AuditBuffer:
             return
         try:
             async with self._pool.acquire() as conn:
-                # COPY: one round trip and little work on the event loop for a whole batch.
-                await conn.copy_records_to_table(
-                    "audit_log", records=[e.row() for e in batch], columns=COLUMNS
-                )
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                try:
+                    # COPY: one round trip and little work on the event loop for a whole batch.
+                    await conn.copy_records_to_table(
+                        "audit_log", records=[e.row() for e in batch], columns=COLUMNS
+                    )
+                except asyncpg.PostgresError as exc:
+                    if isinstance(exc, asyncpg.PostgresConnectionError):
+                        raise
+                    # Postgres refused the batch for something in it: find what, row by row.
+                    batch = await self._one_by_one(conn, batch)
+        except _AWAY as exc:
             # Put them back in front: they are written on the next flush.
             self._pending[:0] = batch
             log.error("audit_flush_failed", error=type(exc).__name__, queued=len(self._pending))
+
+    async def _one_by_one(
+        self, conn: asyncpg.Connection, batch: list[AuditEvent]
+    ) -> list[AuditEvent]:
+        """Write each event on its own; drop (count, log) those Postgres refuses. If the
+        connection is lost midway, `batch` is cut to the events not yet written (`flush` puts
+        those back) and the error raised."""
+        for index, event in enumerate(batch):
+            try:
+                await conn.execute(_INSERT, *event.row())
+            except asyncpg.PostgresError as exc:
+                if isinstance(exc, asyncpg.PostgresConnectionError):
+                    del batch[:index]
+                    raise
+                AUDIT_DROPPED.labels("refused").inc()
+                log.error(
+                    "audit_events_dropped",
+                    reason="refused",
+                    count=1,
+                    action=storable(event.action, 64),
+                    error=type(exc).__name__,
+                )
+            except _AWAY:
+                del batch[:index]  # flush puts back only what is not written yet
+                raise
+        return []
 
     async def _run(self) -> None:
         while True:

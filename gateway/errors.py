@@ -3,7 +3,8 @@
     GatewayError
     ├── ConfigurationError          bad or missing settings; raised at boot, never per request
     ├── MigrationError              a migration cannot be applied (changed file, SQL error)
-    ├── StoreUnavailable            a district's data store cannot be reached            503
+    ├── StoreUnavailable            a data store cannot be reached (or is down)          503
+    │   └── PoolExhausted           no pooled connection came free in time               503
     └── ProblemError                anything answered to an HTTP client (RFC 9457)
         ├── BadRequest              malformed input                                       400
         │   └── ValidationFailed    well-formed but invalid fields (carries `errors`)     422
@@ -13,7 +14,8 @@
         ├── Conflict                clashes with current state (duplicate, hold)          409
         ├── PayloadTooLarge         body over the configured bound                        413
         ├── UnsupportedMediaType                                                          415
-        └── RateLimited             slow down; carries Retry-After                        429
+        ├── RateLimited             slow down; carries Retry-After                        429
+        └── ServiceUnavailable      overloaded or a dependency is down; Retry-After       503
 
 OAuth endpoints answer in RFC 6749 §5.2 form instead; their errors live in
 `gateway.oauth.errors` and derive from ProblemError so that a single handler renders both.
@@ -37,7 +39,14 @@ class MigrationError(GatewayError):
 
 
 class StoreUnavailable(GatewayError):
-    """A district data store cannot be reached."""
+    """A data store cannot be reached, or it broke the connection (restart, outage)."""
+
+
+class PoolExhausted(StoreUnavailable):
+    """Every pooled connection stayed busy for the whole acquire timeout."""
+
+    def __init__(self) -> None:
+        super().__init__("no database connection came free in time")
 
 
 class ProblemError(GatewayError):
@@ -147,3 +156,7 @@ class ServiceUnavailable(ProblemError):
     status = 503
     slug = "service-unavailable"
     title = "Service unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 5) -> None:
+        # RFC 9110 §10.2.3: tell the client when to come back rather than let it hammer.
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})

@@ -8,10 +8,19 @@ consumer out; an address that fails against many subjects is locked as a whole.
 
 Checking a lock costs no round trip: every worker keeps the current locks in memory, told of
 new ones by the change feed (the lock trigger), and learns of its own from the upsert.
+
+Check and count are one step (issue 12: forty concurrent wrong secrets were all checked, none
+refused, because each was checked before any was counted). Callers take `turn(address)` around
+check, verification and count, so that within a worker the attempts from one address take
+turns: the attempt after the threshold-th failure sees the lock. The turn holds no database
+connection while it waits, and the success path inside it costs no round trip.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -50,6 +59,22 @@ class Lockout:
         self.policy = policy
         self._locks: dict[tuple[str, str], datetime] = {}
         self._failing: set[tuple[str, str]] = set()
+        self._turns: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def turn(self, address: str) -> AsyncIterator[None]:
+        """Attempts from one address, one at a time: check the lock, verify, count, inside."""
+        lock, waiting = self._turns.get(address, (asyncio.Lock(), 0))
+        self._turns[address] = (lock, waiting + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, waiting = self._turns[address]
+            if waiting <= 1:
+                del self._turns[address]  # bounded memory: only addresses with attempts in flight
+            else:
+                self._turns[address] = (lock, waiting - 1)
 
     def _keys(self, subject: str, address: str) -> list[tuple[str, str]]:
         return [

@@ -26,6 +26,12 @@ TOKENS_ISSUED = Counter("gateway_tokens_issued_total", "Access tokens issued.")
 AUTH_FAILURES = Counter(
     "gateway_client_auth_failures_total", "Failed client authentications.", ["reason"]
 )
+AUDIT_DROPPED = Counter(
+    "gateway_audit_events_dropped_total",
+    "Audit events that could not be written (refused: Postgres refused that row; overflow: the"
+    " queue was full while the database was away). Alert on any increase.",
+    ["reason"],
+)
 DISCLOSURES = Counter(
     "gateway_disclosures_total", "Disclosure log rows written.", ["event", "channel"]
 )

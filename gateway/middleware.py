@@ -10,8 +10,13 @@ import uuid
 from typing import Any
 
 import structlog
+from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import (
+    _RequestBodyLimitResponseSent as _BodyLimitAnswered,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.input_guard import check_head
 from gateway.metrics import LATENCY, REQUESTS
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -39,12 +44,17 @@ async def _problem_for(scope: Scope, receive: Receive, exc: Exception) -> Any:
     a deliberate ProblemError keeps its status; anything else is a logged 500."""
     from starlette.requests import Request
 
-    from gateway.errors import ProblemError
+    from gateway.errors import ProblemError, StoreUnavailable
+    from tenants.stores import OUTAGE_ERRORS
 
     problems = scope["app"].state.problems
     request = Request(scope, receive)
     if isinstance(exc, ProblemError):
         return await problems.problem(request, exc)
+    if isinstance(exc, HTTPException):  # e.g. 413 from the body limit, outside the router
+        return await problems.http(request, exc)
+    if isinstance(exc, (StoreUnavailable, *OUTAGE_ERRORS)):
+        return await problems.store_unavailable(request, exc)
     return await problems.unexpected(request, exc)
 
 
@@ -103,7 +113,17 @@ class EdgeMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            refused = check_head(scope)
+            if refused is not None:
+                # Before any handler: nothing unstorable reaches SQL or the audit (issue 12).
+                response = await _problem_for(scope, receive, refused)
+                await response(scope, receive, send_wrapper)
+            else:
+                await self.app(scope, receive, send_wrapper)
+        except _BodyLimitAnswered:
+            # Starlette's body limit has already answered 413 and unwinds with this: it is
+            # not an error of ours, and its own middleware (outside this one) swallows it.
+            raise
         except Exception as exc:
             # Answered here and not re-raised: the server's own handler would log the raw
             # exception text (which can quote key values) outside our redaction.

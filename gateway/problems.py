@@ -19,11 +19,13 @@ from gateway.errors import (
     Forbidden,
     NotFound,
     PayloadTooLarge,
+    PoolExhausted,
     ProblemError,
     ServiceUnavailable,
     StoreUnavailable,
     UnsupportedMediaType,
 )
+from tenants.stores import OUTAGE_ERRORS
 
 log = structlog.stdlib.get_logger("gateway.errors")
 
@@ -82,8 +84,13 @@ class ProblemHandlers:
         return await self._answer(request, error)
 
     async def store_unavailable(self, request: Request, exc: Exception) -> Response:
-        log.error("store_unavailable", error=str(exc))
-        return await self._answer(request, ServiceUnavailable("A data store is unavailable."))
+        if isinstance(exc, PoolExhausted):
+            log.warning("pool_exhausted", route=request.url.path.split("/")[1][:32])
+            error = ServiceUnavailable("The gateway is busy; try again shortly.", retry_after=2)
+        else:
+            log.error("store_unavailable", error_type=type(exc).__name__)
+            error = ServiceUnavailable("A data store is unavailable.", retry_after=5)
+        return await self._answer(request, error)
 
     async def unexpected(self, request: Request, exc: Exception) -> Response:
         # The traceback goes to the log (redacted); the client learns only the request id.
@@ -95,6 +102,7 @@ class ProblemHandlers:
             ProblemError: self.problem,
             HTTPException: self.http,
             StoreUnavailable: self.store_unavailable,
+            **dict.fromkeys(OUTAGE_ERRORS, self.store_unavailable),
             Exception: self.unexpected,
         }
 

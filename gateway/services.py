@@ -20,6 +20,10 @@ from gateway.oauth.client_auth import ClientAuthenticator
 from gateway.oauth.keys import SigningKeys
 from gateway.oauth.revocation import RevokedTokens
 from gateway.oauth.usage import UsageTracker
+from gateway.offload import Offload
+from gateway.oidc import flows as oidc_flows
+from gateway.oidc.flows import FlowStore
+from gateway.oidc.provider import OidcProvider
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
 from gateway.web import sessions as web_sessions
@@ -64,16 +68,24 @@ class Services:
     login_lockout: Lockout
     token_rate: RateLimiter
     usage: UsageTracker
+    slow_hashes: Offload  # argon2id verifications
+    documents: Offload  # TranscriptRequest parsing and validation
     client_auth: ClientAuthenticator
     bearer: BearerVerifier
     housekeeping: Housekeeping
+    # Staff sign-in through the state's OpenID provider, when one is configured.
+    oidc: OidcProvider | None = None
 
     @classmethod
     async def open(cls, settings: Settings) -> Services:
         """Open the pools, load every cache, start listening and the background writers."""
         urls = store_urls(settings)
         stores = StoreRegistry(
-            urls, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+            urls,
+            min_size=settings.pool_min_size,
+            max_size=settings.pool_max_size,
+            acquire_timeout=settings.pool_acquire_timeout_seconds,
+            close_timeout=settings.shutdown_timeout_seconds,
         )
         await stores.open()
         control = stores.control
@@ -83,6 +95,11 @@ class Services:
         keys = SigningKeys(control, settings.master_keys)
         revoked = RevokedTokens(control)
         lockout = Lockout(control, lockout_policy(settings, "client_addr", "addr"))
+        slow_hashes = Offload(
+            settings.slow_hash_concurrency,
+            settings.slow_hash_queue,
+            "Too many sign-in checks at once; try again shortly.",
+        )
         svc = cls(
             settings=settings,
             stores=stores,
@@ -96,7 +113,13 @@ class Services:
             login_lockout=Lockout(control, lockout_policy(settings, "login_addr", "login_any")),
             token_rate=RateLimiter(settings.token_rate_per_second, settings.token_rate_burst),
             usage=UsageTracker(control),
-            client_auth=ClientAuthenticator(credentials, lockout, audit),
+            slow_hashes=slow_hashes,
+            documents=Offload(
+                settings.document_concurrency,
+                settings.document_concurrency * 4,
+                "Too many TranscriptRequests at once; try again shortly.",
+            ),
+            client_auth=ClientAuthenticator(credentials, lockout, audit, slow_hashes),
             bearer=BearerVerifier(
                 keys,
                 credentials,
@@ -110,7 +133,17 @@ class Services:
                     "lockout_counters": lockout.purge,
                     "revoked_tokens": revoked.purge,
                     "sessions": partial(web_sessions.purge, control),
+                    "oidc_flows": partial(oidc_flows.purge, control),
                 }
+            ),
+            oidc=(
+                OidcProvider(
+                    settings.oidc,
+                    settings.oidc_redirect_uri,
+                    FlowStore(control, settings.master_keys),
+                )
+                if settings.oidc is not None
+                else None
             ),
         )
         try:

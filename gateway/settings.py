@@ -13,7 +13,7 @@ import base64
 import binascii
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -39,6 +39,32 @@ class MasterKey:
 
 
 @dataclass(frozen=True)
+class OidcSettings:
+    """Staff sign-in through the state's OpenID provider (OpenID Connect Core 1.0).
+
+    The client authenticates to the token endpoint with `client_secret` (client_secret_basic)
+    or, when `private_key` is set, with a signed JWT (private_key_jwt, RFC 7523 §2.2). Groups
+    in `groups_claim` map to roles: `operator_group` makes an operator, and `district_group`
+    with `{lea}` replaced by a district's LEA code makes that district's staff.
+    """
+
+    issuer: str
+    client_id: str
+    client_secret: Secret | None = None
+    private_key: Secret | None = None  # a private JWK (JSON) or PEM, for private_key_jwt
+    scopes: tuple[str, ...] = ("openid", "email", "profile")
+    groups_claim: str = "groups"
+    operator_group: str = "etranscripts-operators"
+    district_group: str = "etranscripts-{lea}"
+    provider_name: str = "your state account"
+
+    @property
+    def metadata_url(self) -> str:
+        """Where discovery reads the provider's metadata (OpenID Connect Discovery 1.0 §4)."""
+        return f"{self.issuer.rstrip('/')}/.well-known/openid-configuration"
+
+
+@dataclass(frozen=True)
 class Settings:
     env: Environment = "dev"
     database_url: Secret | None = None
@@ -57,6 +83,18 @@ class Settings:
     workers: int = 1
     pool_min_size: int = 2
     pool_max_size: int = 10
+    # How long a request waits for a pooled connection before it is answered 503 (issue 12).
+    pool_acquire_timeout_seconds: float = 5.0
+    # How long shutdown waits for in-flight requests and pooled connections before it cuts them.
+    shutdown_timeout_seconds: float = 10.0
+    # argon2 verifications (imported client secrets, web passwords) run in threads, at most
+    # this many at once; this many more may wait, further ones are answered 503.
+    slow_hash_concurrency: int = 2
+    slow_hash_queue: int = 32
+    # TranscriptRequests parsed and validated at once (in threads), and the most elements one
+    # document may have (a real request has a few dozen; the red team's 1 MiB one had 40,000).
+    document_concurrency: int = 2
+    max_document_elements: int = 500
     token_ttl_seconds: int = 900
     max_body_bytes: int = 64 * 1024
     max_document_bytes: int = 1024 * 1024
@@ -70,6 +108,10 @@ class Settings:
     token_rate_per_second: float = 20.0
     token_rate_burst: int = 40
     session_ttl_seconds: int = 8 * 3600
+    # Staff sign-in through the state's OpenID provider; None: local accounts only.
+    oidc: OidcSettings | None = None
+    # Local (password) sign-in, the break-glass way in; GATEWAY_LOCAL_LOGIN=off removes it.
+    local_login: bool = True
     bench_routes: bool = False
     # Set by `gateway serve` for its workers so that /metrics adds up every worker.
     metrics_multiproc_dir: str | None = None
@@ -86,6 +128,11 @@ class Settings:
     @property
     def issuer(self) -> str:
         return self.base_url.rstrip("/")
+
+    @property
+    def oidc_redirect_uri(self) -> str:
+        """The one redirect URI registered with the provider."""
+        return f"{self.issuer}/login/oidc/callback"
 
     def with_database(
         self,
@@ -121,6 +168,8 @@ class Settings:
             problems.append("GATEWAY_BASE_URL is required (the public https:// address)")
         elif not self.base_url.startswith("https://"):
             problems.append("GATEWAY_BASE_URL must be https:// in production")
+        if self.oidc is not None and not self.oidc.issuer.startswith("https://"):
+            problems.append("GATEWAY_OIDC_ISSUER must be https:// in production")
         if problems:
             raise ConfigurationError(
                 "production mode cannot start:\n  - " + "\n  - ".join(problems)
@@ -162,6 +211,66 @@ def parse_master_keys(raw: str) -> tuple[MasterKey, ...]:
     if len({k.kid for k in keys}) != len(keys):
         raise ConfigurationError("GATEWAY_MASTER_KEY: key ids must be unique")
     return tuple(keys)
+
+
+_OIDC_NAMES = (
+    "GATEWAY_OIDC_ISSUER",
+    "GATEWAY_OIDC_CLIENT_ID",
+    "GATEWAY_OIDC_CLIENT_SECRET",
+    "GATEWAY_OIDC_PRIVATE_KEY_FILE",
+)
+
+
+def _oidc(get: Callable[[str, str], str]) -> OidcSettings | None:
+    """GATEWAY_OIDC_*: None when no issuer is set (and nothing else OIDC is)."""
+    issuer = get("GATEWAY_OIDC_ISSUER", "").strip().rstrip("/")
+    if not issuer:
+        stray = [name for name in _OIDC_NAMES[1:] if get(name, "")]
+        if stray:
+            raise ConfigurationError(f"{', '.join(stray)} set but GATEWAY_OIDC_ISSUER is not")
+        return None
+    parts = urlsplit(issuer)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError("GATEWAY_OIDC_ISSUER must be the provider's https:// issuer URL")
+    client_id = get("GATEWAY_OIDC_CLIENT_ID", "").strip()
+    if not client_id:
+        raise ConfigurationError("GATEWAY_OIDC_CLIENT_ID is required with GATEWAY_OIDC_ISSUER")
+    secret = get("GATEWAY_OIDC_CLIENT_SECRET", "")
+    key_file = get("GATEWAY_OIDC_PRIVATE_KEY_FILE", "")
+    if bool(secret) == bool(key_file):
+        raise ConfigurationError(
+            "set one of GATEWAY_OIDC_CLIENT_SECRET (client_secret_basic) or "
+            "GATEWAY_OIDC_PRIVATE_KEY_FILE (private_key_jwt)"
+        )
+    private_key = None
+    if key_file:
+        try:
+            private_key = Secret(Path(key_file).read_text())
+        except OSError as exc:
+            raise ConfigurationError(
+                f"GATEWAY_OIDC_PRIVATE_KEY_FILE: cannot read {key_file}"
+            ) from exc
+    scopes = tuple(get("GATEWAY_OIDC_SCOPES", "openid email profile").split())
+    if "openid" not in scopes:
+        raise ConfigurationError("GATEWAY_OIDC_SCOPES must include openid")
+    district_group = get("GATEWAY_OIDC_DISTRICT_GROUP", OidcSettings.district_group).strip()
+    if district_group.count("{lea}") != 1 or district_group.replace("{lea}", "", 1).count("{"):
+        raise ConfigurationError(
+            "GATEWAY_OIDC_DISTRICT_GROUP must contain {lea} once, e.g. etranscripts-{lea}"
+        )
+    return OidcSettings(
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=Secret(secret) if secret else None,
+        private_key=private_key,
+        scopes=scopes,
+        groups_claim=get("GATEWAY_OIDC_GROUPS_CLAIM", OidcSettings.groups_claim).strip()
+        or OidcSettings.groups_claim,
+        operator_group=get("GATEWAY_OIDC_OPERATOR_GROUP", OidcSettings.operator_group).strip(),
+        district_group=district_group,
+        provider_name=get("GATEWAY_OIDC_PROVIDER_NAME", OidcSettings.provider_name).strip()
+        or OidcSettings.provider_name,
+    )
 
 
 def _url(raw: str | None, name: str) -> Secret | None:
@@ -217,6 +326,13 @@ def load_settings(
     except ValueError as exc:
         raise ConfigurationError("GATEWAY_TOKEN_RATE_PER_SECOND must be a number") from exc
 
+    oidc = _oidc(get)
+    local_login = flag("GATEWAY_LOCAL_LOGIN", True)
+    if not local_login and oidc is None:
+        raise ConfigurationError(
+            "GATEWAY_LOCAL_LOGIN=off needs GATEWAY_OIDC_ISSUER: otherwise nobody can sign in"
+        )
+
     return Settings(
         env=env,  # type: ignore[arg-type]
         database_url=_url(get("GATEWAY_DATABASE_URL"), "GATEWAY_DATABASE_URL"),
@@ -236,6 +352,12 @@ def load_settings(
         workers=number("GATEWAY_WORKERS", 1, 1),
         pool_min_size=number("GATEWAY_POOL_MIN_SIZE", 2, 0),
         pool_max_size=number("GATEWAY_POOL_MAX_SIZE", 10, 1),
+        pool_acquire_timeout_seconds=number("GATEWAY_POOL_ACQUIRE_TIMEOUT_SECONDS", 5, 1),
+        shutdown_timeout_seconds=number("GATEWAY_SHUTDOWN_TIMEOUT_SECONDS", 10, 1),
+        slow_hash_concurrency=number("GATEWAY_SLOW_HASH_CONCURRENCY", 2, 1),
+        slow_hash_queue=number("GATEWAY_SLOW_HASH_QUEUE", 32, 0),
+        document_concurrency=number("GATEWAY_DOCUMENT_CONCURRENCY", 2, 1),
+        max_document_elements=number("GATEWAY_MAX_DOCUMENT_ELEMENTS", 500, 100),
         token_ttl_seconds=number("GATEWAY_TOKEN_TTL_SECONDS", 900, 60),
         max_body_bytes=number("GATEWAY_MAX_BODY_BYTES", 64 * 1024, 1024),
         max_document_bytes=number("GATEWAY_MAX_DOCUMENT_BYTES", 1024 * 1024, 1024),
@@ -248,6 +370,8 @@ def load_settings(
         token_rate_per_second=token_rate_value,
         token_rate_burst=number("GATEWAY_TOKEN_RATE_BURST", 40, 1),
         session_ttl_seconds=number("GATEWAY_SESSION_TTL_SECONDS", 8 * 3600, 60),
+        oidc=oidc,
+        local_login=local_login,
         bench_routes=flag("GATEWAY_BENCH_ROUTES", False),
         metrics_multiproc_dir=get("PROMETHEUS_MULTIPROC_DIR") or None,
     )

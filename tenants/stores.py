@@ -1,4 +1,16 @@
-"""One asyncpg pool per data store. The store named "main" is also the control database."""
+"""One asyncpg pool per data store. The store named "main" is also the control database.
+
+Two rules keep a burst of requests from wedging a pool for good (issue 12: thirty wrong
+sign-ins, each holding one connection while waiting for a second, took every connection and
+never gave one back):
+
+* every acquire waits at most `acquire_timeout` seconds, then raises `PoolExhausted`, which
+  the edge answers as 503 with Retry-After;
+* a task that holds a connection of a pool never *waits* for a second one of the same pool:
+  it gets an idle one at once, or `PoolExhausted` at once. Hold-and-wait is what deadlocks a
+  pool, so this rules the deadlock out; handlers should still finish with one connection
+  before they take the next (the sign-in and the token endpoint do).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +20,21 @@ from typing import Any
 
 import asyncpg
 
-from gateway.errors import StoreUnavailable
+from gateway.errors import PoolExhausted, StoreUnavailable
 
 MAIN_STORE = "main"
+
+# What a database outage looks like from a request: the server refused or dropped the
+# connection, is starting or shutting down (57P0x), or a connection died under a query.
+# Answered 503 with Retry-After, not 500: nothing is wrong with the request.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+)
 
 # Server settings for every pooled connection. JIT only slows the short, indexed queries
 # the gateway runs; a statement timeout bounds a stuck query instead of a stuck worker.
@@ -33,15 +57,60 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
         return ""
 
 
+class BoundedPool(asyncpg.Pool):  # type: ignore[misc]
+    """An asyncpg pool whose acquires time out, and where a task holding one of its connections
+    never waits for another.
+
+    `Pool.fetch`, `fetchval`, `execute`, ... go through `_acquire` too, so the rules cover them.
+    """
+
+    def __init__(self, *args: Any, acquire_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.acquire_timeout = acquire_timeout
+        self._held_by: dict[int, asyncio.Task[Any]] = {}  # id(proxy) -> task holding it
+
+    async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 - asyncpg's signature
+        task = asyncio.current_task()
+        if task is not None and task in self._held_by.values():
+            # Nested: take an idle connection without waiting, or give up now. (No await
+            # between this check and the queue's get: nobody can take it in between.)
+            if self._queue.empty():
+                raise PoolExhausted()
+            timeout = None
+        elif timeout is None:
+            timeout = self.acquire_timeout
+        try:
+            proxy = await super()._acquire(timeout)
+        except TimeoutError:
+            raise PoolExhausted() from None
+        if task is not None:
+            self._held_by[id(proxy)] = task
+        return proxy
+
+    async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        self._held_by.pop(id(connection), None)
+        await super().release(connection, timeout=timeout)
+
+
 class StoreRegistry:
     """Pools by store name, opened together and closed together."""
 
-    def __init__(self, urls: Mapping[str, str], *, min_size: int = 2, max_size: int = 10) -> None:
+    def __init__(
+        self,
+        urls: Mapping[str, str],
+        *,
+        min_size: int = 2,
+        max_size: int = 10,
+        acquire_timeout: float = 5.0,
+        close_timeout: float = 5.0,
+    ) -> None:
         if MAIN_STORE not in urls:
             raise ValueError("the 'main' store (the control database) is required")
         self._urls = dict(urls)
         self._min_size = min(min_size, max_size)
         self._max_size = max_size
+        self._acquire_timeout = acquire_timeout
+        self._close_timeout = close_timeout
         self._pools: dict[str, asyncpg.Pool] = {}
 
     @property
@@ -50,21 +119,42 @@ class StoreRegistry:
 
     async def open(self) -> None:
         async def create(name: str, url: str) -> tuple[str, asyncpg.Pool]:
-            pool = await asyncpg.create_pool(
+            pool = BoundedPool(
                 url,
+                init_size=None,
                 min_size=self._min_size,
                 max_size=self._max_size,
-                server_settings=_SERVER_SETTINGS,
+                max_queries=50_000,
+                max_inactive_connection_lifetime=300.0,
+                connect=None,
+                setup=None,
+                init=None,
+                reset=None,
+                loop=None,
                 connection_class=PooledConnection,
+                record_class=asyncpg.Record,
+                server_settings=_SERVER_SETTINGS,
+                acquire_timeout=self._acquire_timeout,
             )
+            await pool
             return name, pool
 
         created = await asyncio.gather(*(create(n, u) for n, u in self._urls.items()))
         self._pools = dict(created)
 
     async def close(self) -> None:
+        """Close every pool, waiting at most `close_timeout` for connections still in use;
+        then terminate them, so that a stuck request cannot hold shutdown forever."""
         pools, self._pools = self._pools, {}
-        await asyncio.gather(*(p.close() for p in pools.values()))
+
+        async def close(pool: asyncpg.Pool) -> None:
+            try:
+                async with asyncio.timeout(self._close_timeout):
+                    await pool.close()
+            except TimeoutError:
+                pool.terminate()
+
+        await asyncio.gather(*(close(p) for p in pools.values()))
 
     @property
     def control(self) -> asyncpg.Pool:

@@ -23,6 +23,10 @@ from gateway.settings import MasterKey, Settings
 from tests.postgres import superuser_url
 from tests.secrets_seen import Tee
 
+# The OpenID provider world (a real provider on loopback, two gateway workers) serves the OIDC
+# tests and the browser tests alike, so it is one session fixture for the whole run.
+pytest_plugins = ["tests.oidc.world"]
+
 TEST_DATABASE = "gateway_test"
 # One master key for the whole session: what one test seals (signing keys), another opens.
 SESSION_MASTER_KEYS = (MasterKey("test1", secrets.token_bytes(32)),)

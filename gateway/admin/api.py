@@ -1,5 +1,5 @@
 """The admin JSON API under /admin/api/v1: districts, consumers, credentials, outgoing vendor
-connections (and their test), batch releases, web users and the audit log, for scripts and
+connections (and their test), batch releases, district data loads, web users and the audit log, for scripts and
 other state systems.
 
 Authenticated with an operator credential (client credentials with the `admin` scope, from
@@ -22,11 +22,22 @@ from gateway.admin import (
     consumers,
     credentials,
     districts,
+    loads,
     outgoing,
     users,
 )
 
-_RESOURCES = (districts, consumers, credentials, outgoing, connection_test, batches, users, audit)
+_RESOURCES = (
+    districts,
+    loads,
+    consumers,
+    credentials,
+    outgoing,
+    connection_test,
+    batches,
+    users,
+    audit,
+)
 
 
 def routes() -> list[BaseRoute]:

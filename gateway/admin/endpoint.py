@@ -86,7 +86,9 @@ async def authenticate(request: Request, svc: Services) -> Actor:
     return actor_for(request, context)
 
 
-def operator_route(path: str, method: str, handler: Handler) -> Route:
+def operator_route(
+    path: str, method: str, handler: Handler, *, max_body_size: int = schemas.BODY_LIMIT
+) -> Route:
     """`path` is relative to /admin/api/v1; bodies are bounded at the route (413 past it)."""
 
     async def endpoint(request: Request) -> Response:
@@ -99,5 +101,5 @@ def operator_route(path: str, method: str, handler: Handler) -> Route:
         endpoint,
         methods=[method],
         name=f"admin_api.{handler.__name__}",
-        max_body_size=schemas.BODY_LIMIT,
+        max_body_size=max_body_size,
     )

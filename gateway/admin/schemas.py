@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from gateway.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from gateway.input_guard import UnstorableText, json_storable
 
 FieldType = Literal["string", "integer", "boolean"]
 Spec = Mapping[str, "Field"]
@@ -131,9 +132,12 @@ def decode_json(content_type: str | None, raw: bytes) -> Any:
         raise PayloadTooLarge(f"The body is larger than {BODY_LIMIT // 1024} KiB.")
     try:
         text = raw.decode("utf-8")
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise BadRequest("The body is not valid UTF-8 JSON.") from None
+    if not json_storable(value):
+        raise UnstorableText("Remove the NUL or unpaired surrogate character from the body.")
+    return value
 
 
 def parse_body(content_type: str | None, raw: bytes, spec: Spec) -> dict[str, Any]:
@@ -151,6 +155,8 @@ def parse_optional_body(content_type: str | None, raw: bytes, spec: Spec) -> dic
 
 
 def _query_value(field: Field, text: str) -> Any:
+    if field.type == "boolean":
+        return {"true": True, "false": False}.get(text.lower(), text)
     if field.type != "integer":
         return text
     try:

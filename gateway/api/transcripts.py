@@ -17,6 +17,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -64,18 +65,24 @@ async def authorize(request: Request, lea: str) -> tuple[TokenContext, District]
     svc = services(request)
     context = await svc.bearer.authenticate(request.headers.get("authorization"), SCOPE)
     district = context.district
-    assert district is not None  # consumer tokens always carry their district
+    if district is None:
+        # An operator credential granted the consumer scope: it names no district, so it
+        # reads none (a 403, not an assertion's 500).
+        raise Forbidden("This credential belongs to no district; use a district's credential.")
     request.scope.setdefault("state", {})["district"] = district.lea_code
     if district.lea_code != lea:
         address = client_address(request)
+        # Only a district we know is named, in the audit and the log: the path is the
+        # caller's text (student ids were seen here), so an unknown one is kept as its length.
+        known = lea if svc.directory.cached(lea) is not None else None
         svc.audit.add(
             AuditEvent(
                 Actor("consumer", context.credential.client_id, address, request.state.request_id),
                 "transcript.cross_district",
                 "denied",
                 district.id,
-                lea,
-                {"token_district": district.lea_code},
+                known,
+                {"token_district": district.lea_code, "path_district_length": len(lea)},
             )
         )
         log.warning(
@@ -83,7 +90,8 @@ async def authorize(request: Request, lea: str) -> tuple[TokenContext, District]
             kind="cross_district",
             client_id=context.credential.client_id,
             token_district=district.lea_code,
-            path_district=lea,
+            path_district=known,
+            path_district_length=len(lea),
         )
         raise Forbidden("This credential reads its own district only.")
     if not district.active:
@@ -304,8 +312,16 @@ async def post_request(request: Request) -> Response:
         raise UnsupportedMediaType("Send the TranscriptRequest as application/xml.")
     svc = services(request)
     pesc_dir = svc.settings.pesc_dir if schemas_available(svc.settings.pesc_dir) else None
-    parsed = parse_transcript_request(
-        await request.body(), max_bytes=svc.settings.max_document_bytes, pesc_dir=pesc_dir
+    # Off the event loop, a bounded number at once, and bounded in elements (issue 12: one
+    # large request parsed on the loop stalled every other request of the worker).
+    parsed = await svc.documents.run(
+        partial(
+            parse_transcript_request,
+            await request.body(),
+            max_bytes=svc.settings.max_document_bytes,
+            pesc_dir=pesc_dir,
+            max_elements=svc.settings.max_document_elements,
+        )
     )
     version = _version(request.query_params.get("pesc_version"))
     destination = parsed.transcript_destination
@@ -335,19 +351,19 @@ async def post_request(request: Request) -> Response:
         )
     matches = identity.match_requested(found, parsed.student)
     if not matches:
-        return _response_document(parsed, "NoRecord")
+        return await _response_document(svc, parsed, "NoRecord")
     if len(matches) > 1:
-        return _response_document(parsed, "MultipleMatch")
+        return await _response_document(svc, parsed, "MultipleMatch")
     student_id = matches[0].student_id
     if not parsed.student.release_authorized:
         await _record_refusal(svc, district, release, student_id, "refused_not_authorized")
-        return _response_document(parsed, "Canceled")
+        return await _response_document(svc, parsed, "Canceled")
     try:
         served = await serve(svc, district, student_id, release)
     except OnHold as held:
-        return _response_document(parsed, "Hold", held.holds)
+        return await _response_document(svc, parsed, "Hold", held.holds)
     except NotFound:  # gone between the match and the read
-        return _response_document(parsed, "NoRecord")
+        return await _response_document(svc, parsed, "NoRecord")
     return transcript_response(served)
 
 
@@ -359,15 +375,19 @@ async def _record_refusal(
     DISCLOSURES.labels(event, "api").inc()
 
 
-def _response_document(
-    parsed: TranscriptRequest, status: ResponseStatus, holds: tuple[Hold, ...] = ()
+async def _response_document(
+    svc: Services, parsed: TranscriptRequest, status: ResponseStatus, holds: tuple[Hold, ...] = ()
 ) -> Response:
-    body = render_response(
-        parsed,
-        status=status,
-        document_id=uuid.uuid4().hex,
-        created_at=datetime.now(UTC),
-        holds=holds,
+    # One Response per Recipient: rendered off the event loop like the request was parsed.
+    body = await svc.documents.run(
+        partial(
+            render_response,
+            parsed,
+            status=status,
+            document_id=uuid.uuid4().hex,
+            created_at=datetime.now(UTC),
+            holds=holds,
+        )
     )
     return _xml_response(body)
 

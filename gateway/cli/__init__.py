@@ -59,6 +59,7 @@ def cli(ctx: click.Context, home: Path | None, env_file: Path) -> None:
 def _register() -> None:
     from gateway.cli import (
         credentials,
+        data,
         disclosures,
         districts,
         migrate,
@@ -73,6 +74,7 @@ def _register() -> None:
         server,
         migrate,
         seed,
+        data,
         districts,
         credentials,
         disclosures,

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import uvicorn
 
     from gateway.cli.devsetup import DevEnvironment
+    from gateway.database.embedded import Watchdog
 
 # uvicorn, the app and the demo seeding load only for the commands that serve, so that
 # operator commands (`gateway credential list`) start quickly.
@@ -37,6 +38,8 @@ def _uvicorn_config(app: object, settings: Settings, **extra: object) -> uvicorn
         log_config=None,  # our structlog configuration owns the loggers
         access_log=False,  # the edge middleware logs each request without raw paths
         server_header=False,
+        # A request that never ends cannot hold shutdown (SIGTERM) forever.
+        timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
         **extra,  # type: ignore[arg-type]
     )
 
@@ -88,7 +91,30 @@ def dev(ctx: click.Context, port: int | None, host: str, no_seed: bool) -> None:
     click.echo(banner(env), err=True)
     app = create_app(env.settings, run_worker=True)  # batch releases run inside `dev` too
     server = uvicorn.Server(_uvicorn_config(app, env.settings))
+    failures: list[str] = []
+    watchdog = _watch_postgres(settings, server, failures) if settings.embedded else None
     server.run()
+    if watchdog is not None:
+        watchdog.stop()
+    if failures:
+        raise click.ClickException(f"{failures[0]}; stopped serving")
+
+
+def _watch_postgres(settings: Settings, server: uvicorn.Server, failures: list[str]) -> Watchdog:
+    """Restart the embedded PostgreSQL if it dies; if it cannot be (or it is not ours), stop
+    serving and say why in `failures`, rather than answer 500s."""
+    from gateway.database.embedded import Watchdog, start_embedded
+
+    def gone(message: str) -> None:
+        failures.append(message)
+        server.should_exit = True
+
+    def restarted() -> None:
+        click.echo("gateway dev: the embedded PostgreSQL stopped; started it again", err=True)
+
+    watchdog = Watchdog(start_embedded(settings.home), on_gone=gone, on_restart=restarted)
+    watchdog.start()
+    return watchdog
 
 
 @click.command("serve")
@@ -164,6 +190,7 @@ def serve(
             server_header=False,
             proxy_headers=True,
             forwarded_allow_ips=forwarded_allow_ips,
+            timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
         )
     finally:
         if made_metrics_dir is not None:

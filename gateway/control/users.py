@@ -20,7 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from gateway.audit import Actor, AuditEvent, record
-from gateway.errors import Conflict, NotFound, ValidationFailed
+from gateway.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 ROLES = ("operator", "district")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
@@ -35,7 +35,8 @@ _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 
 _COLUMNS = (
     "u.user_id, u.email, u.role, u.status, u.created_at, u.last_login_at, u.district_id,"
-    " d.lea_code AS district, (u.password_hash IS NOT NULL) AS has_password"
+    " d.lea_code AS district, (u.password_hash IS NOT NULL) AS has_password,"
+    " u.oidc_issuer, u.display_name"
 )
 _SELECT = "SELECT " + _COLUMNS + " FROM web_users u LEFT JOIN districts d USING (district_id)"  # noqa: S608
 
@@ -177,11 +178,20 @@ async def set_status(
     return await get(conn, email)
 
 
+def _local(user: dict[str, Any]) -> dict[str, Any]:
+    """Only local accounts have passwords: a provider's account signs in there."""
+    if user["oidc_issuer"] is not None:
+        raise Conflict(
+            f"{user['email']} signs in through the state's identity provider; it has no password here"
+        )
+    return user
+
+
 async def create_invite(conn: asyncpg.Connection, email: str, actor: Actor) -> str:
     """A one-time set-password token (returned once; only its hash is stored)."""
     token = secrets.token_urlsafe(32)
     async with conn.transaction():
-        user = await get(conn, email)
+        user = _local(await get(conn, email))
         await conn.execute(
             "INSERT INTO user_invites (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
             _token_hash(token),
@@ -238,7 +248,7 @@ async def set_password(conn: asyncpg.Connection, email: str, password: str, acto
     if problem := password_problem(password):
         raise ValidationFailed({"password": problem})
     async with conn.transaction():
-        user = await get(conn, email)
+        user = _local(await get(conn, email))
         await conn.execute(
             "UPDATE web_users SET password_hash = $2 WHERE user_id = $1",
             user["user_id"],
@@ -265,3 +275,118 @@ async def credentials_for_login(
     if row is None:
         return None, None
     return WebUser.from_row(row), row["password_hash"]
+
+
+# --- accounts of the state's OpenID provider --------------------------------------------------
+
+
+async def any_local(conn: asyncpg.Connection) -> bool:
+    """Is there an active account that signs in with a password (a break-glass way in)?"""
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM web_users WHERE status = 'active'"
+            " AND password_hash IS NOT NULL)"
+        )
+    )
+
+
+async def sign_in_oidc(
+    conn: asyncpg.Connection,
+    *,
+    issuer: str,
+    subject: str,
+    email: str,
+    name: str | None,
+    role: str,
+    lea_code: str | None,
+    actor: Actor,
+) -> WebUser:
+    """The account of (issuer, subject), created now if it is new (just in time), with role,
+    district, email and name as the provider says today.
+
+    Raises Forbidden (with `extra["reason"]`) when the account is disabled (whatever the
+    provider says: disabling is the department's word), when the district does not exist, or
+    when the email belongs to another account (never merged: a provider's email claim must
+    not take over a local break-glass account).
+    """
+    email = email.strip().lower()
+    if not EMAIL.match(email):
+        raise Forbidden("Your sign-in gave no usable email address.", extra={"reason": "no_email"})
+    async with conn.transaction():
+        district_id = None
+        if lea_code is not None:
+            district_id = await conn.fetchval(
+                "SELECT district_id FROM districts WHERE lea_code = $1", lea_code.upper()
+            )
+            if district_id is None:
+                raise Forbidden(
+                    f"Your group names district {lea_code}, which this gateway does not serve.",
+                    extra={"reason": "unknown_district"},
+                )
+        row = await conn.fetchrow(
+            "SELECT user_id, email, role, district_id, display_name, status FROM web_users"
+            " WHERE oidc_issuer = $1 AND oidc_subject = $2 FOR UPDATE",
+            issuer,
+            subject,
+        )
+        if row is not None and row["status"] != "active":
+            raise Forbidden(
+                "Your account here is disabled; ask the department.", extra={"reason": "disabled"}
+            )
+        try:
+            async with conn.transaction():
+                if row is None:
+                    user_id = await conn.fetchval(
+                        "INSERT INTO web_users (email, role, district_id, oidc_issuer,"
+                        " oidc_subject, display_name) VALUES ($1, $2, $3, $4, $5, $6)"
+                        " RETURNING user_id",
+                        email,
+                        role,
+                        district_id,
+                        issuer,
+                        subject,
+                        name,
+                    )
+                else:
+                    user_id = row["user_id"]
+                    await conn.execute(
+                        "UPDATE web_users SET email = $2, role = $3, district_id = $4,"
+                        " display_name = $5 WHERE user_id = $1",
+                        user_id,
+                        email,
+                        role,
+                        district_id,
+                        name,
+                    )
+        except asyncpg.UniqueViolationError:
+            raise Forbidden(
+                "Another account here already uses your email address; ask the department.",
+                extra={"reason": "email_in_use"},
+            ) from None
+        changed = (
+            {"created": True}
+            if row is None
+            else {
+                k: True
+                for k, new in (
+                    ("email", email),
+                    ("role", role),
+                    ("district", district_id),
+                    ("name", name),
+                )
+                if row[{"district": "district_id", "name": "display_name"}.get(k, k)] != new
+            }
+        )
+        if changed:
+            await record(
+                conn,
+                AuditEvent(
+                    actor,
+                    "user.add" if row is None else "user.update",
+                    district_id=district_id,
+                    target=email,
+                    detail={"role": role, "via": "oidc", "issuer": issuer, "subject": subject}
+                    | ({"changed": sorted(changed)} if row is not None else {}),
+                ),
+            )
+    return WebUser(user_id, email, role, district_id, lea_code.upper() if lea_code else None)

@@ -50,6 +50,11 @@ def hash_imported(secret: str) -> tuple[str, str]:
     return ARGON2ID, _ARGON2.hash(secret)
 
 
+def dummy_argon2id() -> str:
+    """An argon2id hash (same parameters as imported secrets) of a secret nobody knows."""
+    return _ARGON2.hash(secrets.token_urlsafe(32))
+
+
 def is_weak(secret: str) -> bool:
     """Short, or drawn from very few distinct characters."""
     return len(secret) < WEAK_BELOW or len(set(secret)) < 10

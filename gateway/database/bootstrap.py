@@ -14,6 +14,9 @@ Roles (cluster-wide):
   COPY into a table with row-level security is refused for roles subject to it);
 * `gateway_app`: what the running gateway connects as. Owns nothing, NOBYPASSRLS, and has only
   the grants the migrations give it.
+* `gateway_ingest`: NOLOGIN, NOBYPASSRLS. `gateway_app` is a member and takes it with
+  `SET LOCAL ROLE` only inside the transaction that loads a district's records
+  (`tenants.loading`), so real records are written through row-level security.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from gateway.errors import ConfigurationError
 
 OWNER_ROLE = "gateway_owner"
 APP_ROLE = "gateway_app"
+INGEST_ROLE = "gateway_ingest"
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ def role_url(superuser_url: str, role: str, database: str, password: str | None)
 
 
 async def ensure_roles(conn: asyncpg.Connection, password: str | None) -> None:
-    """Create or correct both roles. A password is set only where the server needs one."""
+    """Create or correct the three roles. A password is set only where the server needs one."""
     for role, attrs in (
         (OWNER_ROLE, "LOGIN NOSUPERUSER BYPASSRLS NOCREATEROLE NOCREATEDB"),
         (APP_ROLE, "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOINHERIT"),
@@ -61,6 +65,10 @@ async def ensure_roles(conn: asyncpg.Connection, password: str | None) -> None:
         await conn.execute(f"{verb} ROLE {role} {attrs}")
         if password is not None:
             await conn.execute(f"ALTER ROLE {role} PASSWORD {quote_literal(password)}")
+    exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", INGEST_ROLE)
+    verb = "ALTER" if exists else "CREATE"
+    await conn.execute(f"{verb} ROLE {INGEST_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE")
+    await conn.execute(f"GRANT {INGEST_ROLE} TO {APP_ROLE}")
 
 
 def quote_literal(value: str) -> str:
@@ -83,6 +91,8 @@ async def ensure_database(conn: asyncpg.Connection, name: str, *, fresh: bool = 
     # Only the owner may create objects; the app role may only connect.
     await conn.execute(f"REVOKE ALL ON DATABASE {name} FROM PUBLIC")
     await conn.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {name} TO {APP_ROLE}")
+    # Loads stage rows in temporary tables, as the ingest role.
+    await conn.execute(f"GRANT TEMPORARY ON DATABASE {name} TO {INGEST_ROLE}")
 
 
 async def bootstrap(

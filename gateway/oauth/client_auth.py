@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 from dataclasses import dataclass
@@ -14,14 +13,18 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl, unquote_plus
 
 from gateway.audit import Actor, AuditBuffer, AuditEvent
-from gateway.crypto.client_secrets import ARGON2ID, StoredSecret, sha256_hex, verify_any
+from gateway.crypto.client_secrets import ARGON2ID, StoredSecret, dummy_argon2id, verify_any
+from gateway.input_guard import fields_storable
 from gateway.lockout import Lockout
 from gateway.metrics import AUTH_FAILURES
 from gateway.oauth.cache import CachedCredential, CredentialCache
 from gateway.oauth.errors import InvalidClient, InvalidRequest
+from gateway.offload import Offload
+from gateway.storable import is_storable
 
 FORM_TYPE = "application/x-www-form-urlencoded"
-_DUMMY = StoredSecret("sha256", sha256_hex("no such client"), None)
+# A real argon2id hash of a random secret nobody knows, with the parameters of imported ones.
+_DUMMY = StoredSecret(ARGON2ID, dummy_argon2id(), None)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ def parse_form(content_type: str | None, body: bytes) -> dict[str, str]:
         )
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidRequest("The request body is not valid form data.") from exc
+    if not fields_storable(pairs):
+        raise InvalidRequest("Remove the NUL character from the form.")
     form: dict[str, str] = {}
     for name, value in pairs:
         if name in form:
@@ -68,6 +73,8 @@ def extract(authorization: str | None, form: dict[str, str]) -> ClientAttempt:
         if not sep:
             raise InvalidClient("Malformed Basic credentials.")
         client_id, secret = unquote_plus(client_id), unquote_plus(secret)
+        if not (is_storable(client_id) and is_storable(secret)):
+            raise InvalidRequest("Remove the NUL character from the Basic credentials.")
         if form.get("client_id", client_id) != client_id:
             raise InvalidRequest("client_id in the body differs from the authenticated client.")
         return ClientAttempt(client_id, secret, "client_secret_basic")
@@ -79,33 +86,50 @@ def extract(authorization: str | None, form: dict[str, str]) -> ClientAttempt:
 
 
 class ClientAuthenticator:
-    """Checks a ClientAttempt against the cached credentials, with lockout and audit."""
+    """Checks a ClientAttempt against the cached credentials, with lockout and audit.
 
-    def __init__(self, cache: CredentialCache, lockout: Lockout, audit: AuditBuffer) -> None:
+    A wrong secret costs one argon2id verification whatever the client id: an unknown id or a
+    generated (SHA-256) credential is also checked against a dummy argon2id hash, so that the
+    time to refuse says nothing about which client ids exist or how their secrets are stored.
+    Slow verifications go through `Offload` (threads, bounded); the correct secret of a
+    generated credential stays fast.
+    """
+
+    def __init__(
+        self,
+        cache: CredentialCache,
+        lockout: Lockout,
+        audit: AuditBuffer,
+        slow_hashes: Offload,
+    ) -> None:
         self._cache = cache
         self._lockout = lockout
         self._audit = audit
-        # argon2id verification takes ~64 MiB and tens of milliseconds: off the event loop,
-        # and only a couple at once.
-        self._slow = asyncio.Semaphore(2)
+        self._slow = slow_hashes
 
     async def _matches(
         self, attempt: ClientAttempt, credential: CachedCredential | None, now: datetime
     ) -> bool:
-        if credential is None:
-            verify_any(attempt.secret, (_DUMMY,), now)  # same work as a wrong secret
-            return False
-        if any(s.hash_kind == ARGON2ID for s in credential.secrets):
-            async with self._slow:
-                return await asyncio.to_thread(verify_any, attempt.secret, credential.secrets, now)
-        return verify_any(attempt.secret, credential.secrets, now)
+        secrets = credential.secrets if credential is not None else ()
+        if any(s.hash_kind == ARGON2ID for s in secrets):
+            return await self._slow.run(verify_any, attempt.secret, secrets, now)
+        if verify_any(attempt.secret, secrets, now):
+            return True
+        await self._slow.run(verify_any, attempt.secret, (_DUMMY,), now)  # same work as argon2
+        return False
 
     async def authenticate(
         self, attempt: ClientAttempt, actor: Actor, action: str
     ) -> CachedCredential:
         """The credential, or InvalidClient. Every outcome is audited; never the secret."""
-        now = datetime.now(UTC)
         address = actor.source_addr or "unknown"
+        async with self._lockout.turn(address):
+            return await self._authenticate(attempt, actor, action, address)
+
+    async def _authenticate(
+        self, attempt: ClientAttempt, actor: Actor, action: str, address: str
+    ) -> CachedCredential:
+        now = datetime.now(UTC)
         credential = await self._cache.lookup(attempt.client_id)
         district_id = credential.district_id if credential else None
 
@@ -128,14 +152,18 @@ class ClientAuthenticator:
         matched = await self._matches(attempt, credential, now)
         if not matched and credential is not None:
             # The cache may trail a rotation by a few milliseconds: read this one credential
-            # again before calling the secret wrong (the failure path writes anyway).
+            # again before calling the secret wrong (the failure path writes anyway), and
+            # check once more only if its secrets changed.
             await self._cache.refresh_client(attempt.client_id)
-            credential = self._cache.get(attempt.client_id)
-            matched = await self._matches(attempt, credential, now)
+            fresh = self._cache.get(attempt.client_id)
+            if fresh is not None and fresh.secrets != credential.secrets:
+                matched = await self._matches(attempt, fresh, now)
+            credential = fresh
         if not matched:
             await self._lockout.failure(attempt.client_id, address)
             raise fail("unknown_client" if credential is None else "bad_secret")
-        assert credential is not None
+        if credential is None:  # matched a secret, then vanished: revoked meanwhile
+            raise fail("revoked", "denied")
         if not credential.usable(now):
             reason = (
                 "revoked"

@@ -16,7 +16,7 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,7 @@ from uuid import UUID
 
 import httpx
 
+from gateway.authlib_clients import AsyncOAuth2Client
 from gateway.control.vendors import VendorSecrets, upload_url
 from gateway.outgoing.failures import (
     Failure,
@@ -191,12 +192,43 @@ def vendor_reference(response_headers: Mapping[str, str], body: Any) -> str | No
     return None
 
 
+class _Shared(httpx.AsyncBaseTransport):
+    """A transport that sends through the worker's shared client: its connection pool, limits
+    and TLS settings, for the short-lived OAuth 2 client of each token fetch. Closing the
+    OAuth client leaves the shared one open (the base class's aclose does nothing)."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._http.send(request, stream=True, follow_redirects=False)
+
+
+def _rfc6749_basic(
+    auth: Any, method: str, uri: str, headers: dict[str, str], body: str
+) -> tuple[str, dict[str, str], str]:
+    # authlib's own client_secret_basic joins id and secret as they are; RFC 6749 §2.3.1
+    # form-urlencodes each first, so a ':' in a consumer key cannot split the pair.
+    headers["Authorization"] = client_basic(auth.client_id, auth.client_secret)
+    return uri, headers, body
+
+
 class VendorClient:
-    """Calls to one or many vendors over one shared HTTP connection pool."""
+    """Calls to one or many vendors over one shared HTTP connection pool.
+
+    Tokens come from authlib's httpx OAuth 2 client (`AsyncOAuth2Client.fetch_token`: the
+    grant's form, the Accept header, the exchange), with two parts of ours plugged in: the
+    §2.3.1 Basic encoding above, and the judgement of the answer (`judge` in `fetch_token`),
+    so that a refusal is classified exactly as `failures.classify_token_answer` says rather
+    than raised as authlib's generic OAuthError. Uploads and the connection test's OPTIONS
+    are plain bearer requests on the shared client: authlib's client would only add a token
+    store we do not want (tokens live in `TokenCache`, per connection version).
+    """
 
     def __init__(self, http: httpx.AsyncClient, timeouts: Timeouts) -> None:
         self._http = http
         self._timeouts = timeouts
+        self._through = _Shared(http)
 
     @staticmethod
     def new_http(timeouts: Timeouts, *, max_connections: int = 20) -> httpx.AsyncClient:
@@ -207,30 +239,47 @@ class VendorClient:
             headers={"User-Agent": USER_AGENT},
         )
 
-    async def _send(self, what: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    async def _guard(self, what: str, call: Coroutine[Any, Any, Any]) -> Any:
+        """Run one exchange under the overall deadline; transport errors classified."""
         try:
             async with asyncio.timeout(self._timeouts.deadline):
-                return await self._http.request(method, url, **kwargs)
+                return await call
         except (httpx.TransportError, TimeoutError) as exc:
             # `from None`: the httpx exception holds the request, headers included.
             raise VendorFailure(classify_exception(exc, what)) from None
 
-    async def fetch_token(self, endpoint: Endpoint, secrets: VendorSecrets) -> Token:
-        response = await self._send(
-            endpoint.auth_host,
-            "POST",
-            endpoint.auth_url,
-            data=token_form(endpoint, secrets),
-            headers={
-                "Authorization": client_basic(endpoint.consumer_key, secrets.consumer_secret),
-                "Accept": "application/json",
-            },
+    async def _send(self, what: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        response: httpx.Response = await self._guard(
+            what, self._http.request(method, url, **kwargs)
         )
-        body = _json(response)
-        token = parse_token(body, time.monotonic()) if response.status_code == 200 else None
-        if token is None:
-            raise VendorFailure(classify_token_answer(response.status_code, body))
-        return token
+        return response
+
+    async def fetch_token(self, endpoint: Endpoint, secrets: VendorSecrets) -> Token:
+        judged: list[Token] = []
+
+        def judge(response: httpx.Response) -> httpx.Response:
+            # authlib's compliance hook sees the raw answer before authlib parses it.
+            body = _json(response)
+            token = parse_token(body, time.monotonic()) if response.status_code == 200 else None
+            if token is None:
+                raise VendorFailure(classify_token_answer(response.status_code, body))
+            judged.append(token)
+            return response
+
+        form = token_form(endpoint, secrets)
+        async with AsyncOAuth2Client(
+            client_id=endpoint.consumer_key,
+            client_secret=secrets.consumer_secret,
+            token_endpoint_auth_method="client_secret_basic",  # noqa: S106 (a method name)
+            transport=self._through,
+            timeout=self._timeouts.httpx(),
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT},
+        ) as oauth:
+            oauth.register_client_auth_method(("client_secret_basic", _rfc6749_basic))
+            oauth.register_compliance_hook("access_token_response", judge)
+            await self._guard(endpoint.auth_host, oauth.fetch_token(endpoint.auth_url, **form))
+        return judged[0]
 
     async def upload(
         self, endpoint: Endpoint, token: Token, document: bytes, idempotency_key: str

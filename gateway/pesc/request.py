@@ -26,7 +26,7 @@ from typing import Final
 from lxml import etree
 
 from gateway.pesc import schemas
-from gateway.pesc.errors import InvalidDocument, MalformedDocument
+from gateway.pesc.errors import DocumentTooLarge, InvalidDocument, MalformedDocument
 from gateway.pesc.party import Party
 from gateway.pesc.untrusted_xml import parse_untrusted
 
@@ -129,14 +129,25 @@ class TranscriptRequest:
 
 
 def parse_transcript_request(
-    data: bytes, *, max_bytes: int, pesc_dir: Path | None = None
+    data: bytes,
+    *,
+    max_bytes: int,
+    pesc_dir: Path | None = None,
+    max_elements: int | None = None,
 ) -> TranscriptRequest:
     """The request in `data`, or a `gateway.pesc.errors` error naming what is wrong.
 
-    DocumentTooLarge (413) over `max_bytes`; MalformedDocument (400) for what is not a
-    well-formed TranscriptRequest without DOCTYPE; InvalidDocument (422) for schema errors
-    (only checked when `pesc_dir` is given) and for missing required parts.
+    DocumentTooLarge (413) over `max_bytes`, or over `max_elements` elements (counted before
+    the schema runs: validation costs time in proportion to them, and a request that asks for
+    one transcript needs a few dozen); MalformedDocument (400) for what is not a well-formed
+    TranscriptRequest without DOCTYPE; InvalidDocument (422) for schema errors (only checked
+    when `pesc_dir` is given) and for missing required parts.
     """
+    # Before parsing, a bound from the bytes: every element opens with one "<" that is not
+    # "</" (comments and the declaration count too, hence the slack). The exact count follows
+    # the parse.
+    if max_elements is not None and data.count(b"<") - data.count(b"</") > 2 * max_elements + 16:
+        raise _too_many(max_elements)
     tree = parse_untrusted(data, max_bytes=max_bytes, what="TranscriptRequest")
     root = tree.getroot()
     if root.tag != _ROOT:
@@ -144,6 +155,10 @@ def parse_transcript_request(
             f"Expected a TranscriptRequest in namespace {NAMESPACE}, got the root element "
             f"{root.tag!r}."
         )
+    if max_elements is not None:
+        for count, _ in enumerate(root.iter(), start=1):
+            if count > max_elements:
+                raise _too_many(max_elements)
     if pesc_dir is not None:
         errors = schemas.validate_tree(pesc_dir, "TranscriptRequest 1.4.0", tree)
         if errors:
@@ -155,6 +170,13 @@ def parse_transcript_request(
         raise InvalidDocument(
             {f"line {line}": str(exc)}, f"The TranscriptRequest is invalid: line {line}: {exc}"
         ) from None
+
+
+def _too_many(max_elements: int) -> DocumentTooLarge:
+    return DocumentTooLarge(
+        f"The TranscriptRequest has more than {max_elements} elements;"
+        " send one request per document."
+    )
 
 
 class _Missing(Exception):

@@ -21,13 +21,15 @@ HTML_PREFIXES = ("/login", "/logout", "/invite", "/districts", "/admin")
 
 
 async def html_error(request: Request, error: ProblemError) -> Response:
-    return render(
+    response = render(
         request,
         "error.html",
         status=error.status,
         title=error.title,
         detail=error.detail or error.title,
     )
+    response.headers.update(error.headers)  # e.g. Retry-After on a 503
+    return response
 
 
 async def to_login(request: Request, _exc: Exception) -> Response:
@@ -48,12 +50,14 @@ def install(problems: ProblemHandlers) -> None:
 
 
 def routes() -> list[BaseRoute]:
+    from gateway.web import oidc
     from gateway.web.console import pages as console_pages
     from gateway.web.district import pages as district_pages
 
     return [
         page("/", home),
         *login.routes(),
+        *oidc.routes(),
         *district_pages.routes(),
         *console_pages.routes(),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),

@@ -8,6 +8,7 @@ password, without checking it.
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,6 +22,9 @@ from gateway.request_context import client_address, services
 from gateway.web import sessions
 from gateway.web.auth import LOGIN_CSRF_COOKIE, cookie_name, signed_in
 from gateway.web.pages import current, field, form, page, redirect, render
+
+if TYPE_CHECKING:
+    from gateway.settings import Settings
 
 WRONG = "Wrong email or password."
 
@@ -36,6 +40,19 @@ def with_form_cookie(request: Request, response: Response, token: str, path: str
         path=path,
     )
     return response
+
+
+def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+    """The session cookie, whichever way the person signed in."""
+    response.set_cookie(
+        cookie_name(settings.cookie_secure),
+        token,
+        max_age=settings.session_ttl_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
 
 
 def home_for(user: users.WebUser) -> str:
@@ -55,10 +72,14 @@ async def login_form(request: Request) -> Response:
     user = current(request)
     if user is not None:
         return redirect(home_for(user))
-    return _login_page(request)
+    return await _login_page(request)
 
 
-def _login_page(request: Request, error: str = "", email: str = "", status: int = 200) -> Response:
+async def _login_page(
+    request: Request, error: str = "", email: str = "", status: int = 200
+) -> Response:
+    from gateway.web.oidc import sign_in_choices  # it imports this module's helpers
+
     token = secrets.token_urlsafe(24)
     response = render(
         request,
@@ -68,30 +89,40 @@ def _login_page(request: Request, error: str = "", email: str = "", status: int 
         error=error,
         email=email,
         next=request.query_params.get("next", ""),
+        # After a wrong password the local form is in use: no second connection is taken
+        # (the failing sign-in still holds one) to ask whether a local account exists.
+        **await sign_in_choices(request, local_in_use=bool(error)),
     )
     return with_form_cookie(request, response, token, "/login")
 
 
 async def login_submit(request: Request) -> Response:
-    data = await form(request)
     svc = services(request)
+    if not svc.settings.local_login:
+        raise NotFound("Local sign-in is switched off (GATEWAY_LOCAL_LOGIN=off).")
+    data = await form(request)
     lockout: Lockout = svc.login_lockout
     email = field(data, "email").strip().lower()[:320]
     password = field(data, "password")
     address = client_address(request) or "unknown"
     actor = Actor("anonymous", email or "-", address, request.state.request_id)
-    if lockout.locked_for(email, address):
-        svc.audit.add(AuditEvent(actor, "web.login", "denied", detail={"reason": "locked"}))
-        return _login_page(request, WRONG, email, status=401)
-    async with svc.stores.control.acquire() as conn:
-        user, stored = await users.credentials_for_login(conn, email)
-        if not users.check_password(password, stored) or user is None:
+    # One connection at a time, none held while hashing or counting (issue 12: holding one
+    # while the lockout waited for a second deadlocked the pool); check and count take turns.
+    async with lockout.turn(address):
+        if lockout.locked_for(email, address):
+            svc.audit.add(AuditEvent(actor, "web.login", "denied", detail={"reason": "locked"}))
+            return await _login_page(request, WRONG, email, status=401)
+        async with svc.stores.control.acquire() as conn:
+            user, stored = await users.credentials_for_login(conn, email)
+        ok = await svc.slow_hashes.run(users.check_password, password, stored)
+        if not ok or user is None:
             await lockout.failure(email, address)
             svc.audit.add(
                 AuditEvent(actor, "web.login", "failure", detail={"reason": "bad_password"})
             )
-            return _login_page(request, WRONG, email, status=401)
+            return await _login_page(request, WRONG, email, status=401)
         await lockout.success(email, address)
+    async with svc.stores.control.acquire() as conn:
         token = await sessions.create(conn, user, svc.settings.session_ttl_seconds, address)
     svc.audit.add(
         AuditEvent(
@@ -107,25 +138,22 @@ async def login_submit(request: Request) -> Response:
         )
     )
     response = redirect(_safe_next(field(data, "next")) or home_for(user))
-    response.set_cookie(
-        cookie_name(svc.settings.cookie_secure),
-        token,
-        max_age=svc.settings.session_ttl_seconds,
-        httponly=True,
-        samesite="lax",
-        secure=svc.settings.cookie_secure,
-        path="/",
-    )
+    set_session_cookie(response, svc.settings, token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
 
 async def logout(request: Request) -> Response:
+    from gateway.web.oidc import sign_out_target  # it imports this module's helpers
+
     await form(request)
     svc = services(request)
-    user = signed_in(request).web_user
+    session = signed_in(request).session
+    user = session.user
     async with svc.stores.control.acquire() as conn:
         await sessions.end_everywhere(conn, user)
+    # RP-initiated logout at the provider, for its accounts (None: it offers none).
+    provider_logout = await sign_out_target(request, session)
     svc.audit.add(
         AuditEvent(
             Actor(
@@ -136,9 +164,19 @@ async def logout(request: Request) -> Response:
             ),
             "web.logout",
             district_id=user.district_id,
+            detail=(
+                {
+                    "method": "oidc",
+                    "issuer": session.oidc_issuer,
+                    "subject": session.oidc_subject,
+                    "provider_logout": provider_logout is not None,
+                }
+                if session.oidc_issuer
+                else {}
+            ),
         )
     )
-    response = redirect("/login")
+    response = redirect(provider_logout or "/login")
     response.delete_cookie(
         cookie_name(svc.settings.cookie_secure),
         path="/",

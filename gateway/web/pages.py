@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.control.users import WebUser
 from gateway.errors import BadRequest
+from gateway.input_guard import UnstorableText, fields_storable
 from gateway.request_context import services
 from gateway.web.auth import (
     LOGIN_CSRF_COOKIE,
@@ -83,6 +84,8 @@ _NO_SESSION_PREFIXES = (
     "/readyz",
     "/metrics",
     "/_floor/",
+    # The provider calls it server to server (Back-Channel Logout 1.0 §2.5), never a browser.
+    "/login/oidc/backchannel-logout",
 )
 
 SESSION_MIDDLEWARE = [
@@ -92,10 +95,15 @@ SESSION_MIDDLEWARE = [
 
 
 def page(
-    path: str, endpoint: Endpoint, methods: Sequence[str] = ("GET",), name: str | None = None
+    path: str,
+    endpoint: Endpoint,
+    methods: Sequence[str] = ("GET",),
+    name: str | None = None,
+    *,
+    max_body_size: int = FORM_LIMIT,
 ) -> Route:
     """A web page route (the app-wide session middleware tells it who is signed in)."""
-    return Route(path, endpoint, methods=list(methods), name=name, max_body_size=FORM_LIMIT)
+    return Route(path, endpoint, methods=list(methods), name=name, max_body_size=max_body_size)
 
 
 def current(request: Request) -> WebUser | None:
@@ -116,12 +124,15 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-async def form(request: Request) -> FormData:
-    """The posted form, after the CSRF check (session token, or the login double-submit)."""
+async def form(request: Request, *, files: int = 0) -> FormData:
+    """The posted form, after the CSRF check (session token, or the login double-submit).
+    `files`: how many file fields it may carry (multipart; spooled to disk past 1 MiB)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raise BadRequest("Submit the form from the page.")
-    data = await request.form(max_files=0, max_fields=50)
+    data = await request.form(max_files=files, max_fields=50)
+    if not fields_storable(data.multi_items()):
+        raise UnstorableText("Remove the NUL character from the form.")
     submitted = data.get("csrf_token")
     user = request.scope.get("user")
     expected = (
@@ -129,12 +140,16 @@ async def form(request: Request) -> FormData:
         if isinstance(user, SessionUser)
         else request.cookies.get(LOGIN_CSRF_COOKIE, "")
     )
-    check_csrf(
-        request,
-        submitted if isinstance(submitted, str) else None,
-        expected,
-        services(request).settings.base_url,
-    )
+    try:
+        check_csrf(
+            request,
+            submitted if isinstance(submitted, str) else None,
+            expected,
+            services(request).settings.base_url,
+        )
+    except BaseException:
+        await data.close()  # an uploaded file's spool
+        raise
     return data
 
 

@@ -16,7 +16,7 @@ from gateway.control.users import WebUser
 _TOUCH_EVERY = timedelta(minutes=5)
 
 _LOAD = """
-SELECT s.csrf_token, s.last_seen_at, u.user_id, u.email, u.role, u.district_id, d.lea_code AS district
+SELECT s.csrf_token, s.last_seen_at, u.oidc_issuer, u.oidc_subject, u.user_id, u.email, u.role, u.district_id, d.lea_code AS district
   FROM web_sessions s
   JOIN web_users u USING (user_id)
   LEFT JOIN districts d ON d.district_id = u.district_id
@@ -29,6 +29,9 @@ class Session:
     user: WebUser
     csrf_token: str
     session_hash: bytes
+    # Set when the account signs in through the state's provider (who it is there).
+    oidc_issuer: str | None = None
+    oidc_subject: str | None = None
 
 
 def digest(token: str) -> bytes:
@@ -36,19 +39,26 @@ def digest(token: str) -> bytes:
 
 
 async def create(
-    conn: asyncpg.Connection, user: WebUser, ttl_seconds: int, source_addr: str | None
+    conn: asyncpg.Connection,
+    user: WebUser,
+    ttl_seconds: int,
+    source_addr: str | None,
+    *,
+    oidc_sid: str | None = None,
 ) -> str:
-    """A new session; returns the cookie value (shown to nobody else)."""
+    """A new session; returns the cookie value (shown to nobody else). `oidc_sid` is the
+    provider's session id, which a back-channel logout may name."""
     token = secrets.token_urlsafe(32)
     async with conn.transaction():
         await conn.execute(
-            "INSERT INTO web_sessions (session_hash, user_id, csrf_token, expires_at, source_addr)"
-            " VALUES ($1, $2, $3, $4, $5::inet)",
+            "INSERT INTO web_sessions (session_hash, user_id, csrf_token, expires_at, source_addr,"
+            " oidc_sid) VALUES ($1, $2, $3, $4, $5::inet, $6)",
             digest(token),
             user.user_id,
             secrets.token_urlsafe(32),
             datetime.now(UTC) + timedelta(seconds=ttl_seconds),
             source_addr,
+            oidc_sid,
         )
         await conn.execute(
             "UPDATE web_users SET last_login_at = now() WHERE user_id = $1", user.user_id
@@ -71,7 +81,9 @@ async def load(conn: asyncpg.Connection, token: str) -> Session | None:
         await conn.execute(
             "UPDATE web_sessions SET last_seen_at = now() WHERE session_hash = $1", key
         )
-    return Session(WebUser.from_row(row), row["csrf_token"], key)
+    return Session(
+        WebUser.from_row(row), row["csrf_token"], key, row["oidc_issuer"], row["oidc_subject"]
+    )
 
 
 async def purge(pool: asyncpg.Pool) -> int:
@@ -83,4 +95,22 @@ async def purge(pool: asyncpg.Pool) -> int:
 
 async def end_everywhere(conn: asyncpg.Connection, user: WebUser) -> int:
     result = await conn.execute("DELETE FROM web_sessions WHERE user_id = $1", user.user_id)
+    return int(result.split()[-1])
+
+
+async def end_for_provider(
+    conn: asyncpg.Connection, issuer: str, subject: str | None, sid: str | None
+) -> int:
+    """Back-Channel Logout 1.0 §2.7: end the sessions the provider's logout names: the one
+    with its `sid` (of that subject, if named too), else every session of the subject.
+
+    Sessions live here, not in a worker: once deleted, no worker finds them again."""
+    result = await conn.execute(
+        "DELETE FROM web_sessions s USING web_users u WHERE s.user_id = u.user_id"
+        " AND u.oidc_issuer = $1 AND ($2::text IS NULL OR u.oidc_subject = $2)"
+        " AND ($3::text IS NULL OR s.oidc_sid = $3)",
+        issuer,
+        subject,
+        sid,
+    )
     return int(result.split()[-1])

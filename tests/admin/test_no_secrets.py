@@ -44,6 +44,7 @@ async def test_no_listing_or_reading_contains_a_secret(
         "email": work.email,
         "name": setup.consumer,
         "batch_id": str(work.batch_id),
+        "load_id": work.load_id,
     }
     urls = readable_urls(values)
     assert f"{API}/audit" in urls

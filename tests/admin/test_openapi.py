@@ -92,6 +92,7 @@ async def test_real_answers_fit_the_documented_schemas_exactly(
         "email": work.email,
         "name": setup.consumer,
         "batch_id": str(work.batch_id),
+        "load_id": work.load_id,
     }
     for path, method in sorted(served()):
         if method != "get":

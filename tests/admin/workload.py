@@ -3,12 +3,19 @@ the secrets that went in or came out once, and each request's id and expected au
 
 from __future__ import annotations
 
+import io
 import secrets
+import shutil
+import tempfile
+import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tenants.loading.template import write_template
+from tenants.loading.uploads import wait_all
 from tests.admin.conftest import API, Operator, Setup, remember_shared
 from tests.conftest import unique_lea
 from tests.secrets_seen import remember
@@ -26,6 +33,7 @@ class Work:
     email: str = ""
     new_lea: str = ""
     batch_id: int = 0
+    load_id: str = ""
     # (method, URL path, status, JSON body) of every write, to compare with /openapi.json
     answers: list[tuple[str, str, int, Any]] = field(default_factory=list)
 
@@ -33,7 +41,7 @@ class Work:
         self, client: httpx.AsyncClient, action: str, method: str, path: str, **kwargs: Any
     ) -> dict[str, Any]:
         request_id = f"req-{secrets.token_hex(8)}"
-        headers = {**self.operator.headers, "X-Request-ID": request_id}
+        headers = {**kwargs.pop("headers", {}), **self.operator.headers, "X-Request-ID": request_id}
         response = await client.request(method, API + path, headers=headers, **kwargs)
         assert response.status_code < 300, (method, path, response.text)
         self.actions[request_id] = action
@@ -120,4 +128,24 @@ async def do_everything(client: httpx.AsyncClient, operator: Operator, setup: Se
     await work.call(client, "user.add", "POST", "/users", json=user)
     await work.call(client, "user.invite", "POST", f"/users/{work.email}/invite")
     await work.call(client, "user.disable", "POST", f"/users/{work.email}/disable")
+
+    folder = Path(tempfile.mkdtemp(prefix="workload-bundle-"))
+    write_template(folder / "bundle", example=True)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for file in sorted((folder / "bundle").iterdir()):
+            archive.write(file, file.name)
+    shutil.rmtree(folder)
+    work.load_id = (
+        await work.call(
+            client,
+            "district.load",
+            "POST",
+            f"/districts/{lea}/loads",
+            params={"mode": "merge"},
+            content=buffer.getvalue(),
+            headers={"Content-Type": "application/zip"},
+        )
+    )["load_id"]
+    await wait_all()  # the load runs on after its 202; its audit row comes at the end
     return work

@@ -27,8 +27,14 @@ async def test_expired_rows_go_and_live_ones_stay(
         now - timedelta(days=3),
         now + timedelta(minutes=10),
     )
+    await owner_conn.execute(
+        "INSERT INTO oidc_flows (flow_hash, sealed, expires_at) VALUES"
+        " ('\\x01'::bytea, 'x', $1), ('\\x02'::bytea, 'x', $2)",
+        now - timedelta(minutes=1),
+        now + timedelta(minutes=9),
+    )
     purged = await svc.housekeeping.run_once()
-    assert set(purged) == {"lockout_counters", "revoked_tokens", "sessions"}
+    assert set(purged) == {"lockout_counters", "revoked_tokens", "sessions", "oidc_flows"}
     assert purged["lockout_counters"] >= 1 and purged["revoked_tokens"] >= 1
     left = {
         r["key"]
@@ -40,3 +46,5 @@ async def test_expired_rows_go_and_live_ones_stay(
         for r in await owner_conn.fetch("SELECT jti FROM revoked_tokens WHERE jti LIKE 'hk-%'")
     }
     assert jtis == {"hk-live"}
+    flows = await owner_conn.fetch("SELECT flow_hash FROM oidc_flows WHERE length(flow_hash) = 1")
+    assert [bytes(r["flow_hash"]) for r in flows] == [b"\x02"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from pathlib import Path
 
@@ -102,3 +103,83 @@ def test_stores_parse_from_json() -> None:
     assert str(settings.stores["east"]) == "postgresql://app@east/gateway"
     with pytest.raises(ConfigurationError, match="main"):
         load_settings({"GATEWAY_STORES": '{"main": "postgresql://x/y"}'}, env_file=None)
+
+
+# --- staff sign-in through the state's OpenID provider ---------------------------------------
+
+OIDC = {
+    "GATEWAY_OIDC_ISSUER": "https://login.ncid.example.gov/",
+    "GATEWAY_OIDC_CLIENT_ID": "etranscript-gateway",
+    "GATEWAY_OIDC_CLIENT_SECRET": "oidc-client-secret-value-1234",
+}
+
+
+def test_no_issuer_means_local_accounts_only() -> None:
+    settings = load_settings({}, env_file=None)
+    assert settings.oidc is None
+    assert settings.local_login
+
+
+def test_oidc_settings_and_their_defaults() -> None:
+    settings = load_settings({**OIDC, "GATEWAY_BASE_URL": "https://gw.example.gov"}, None)
+    oidc = settings.oidc
+    assert oidc is not None
+    assert oidc.issuer == "https://login.ncid.example.gov"
+    assert oidc.metadata_url == "https://login.ncid.example.gov/.well-known/openid-configuration"
+    assert oidc.scopes == ("openid", "email", "profile")
+    assert (oidc.groups_claim, oidc.operator_group, oidc.district_group) == (
+        "groups",
+        "etranscripts-operators",
+        "etranscripts-{lea}",
+    )
+    assert settings.oidc_redirect_uri == "https://gw.example.gov/login/oidc/callback"
+    assert "oidc-client-secret-value" not in repr(settings)
+
+
+def test_private_key_jwt_reads_the_key_file(tmp_path: Path) -> None:
+    key_file = tmp_path / "rp.pem"
+    key_file.write_text("-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n")
+    environ = {**OIDC, "GATEWAY_OIDC_PRIVATE_KEY_FILE": str(key_file)}
+    del environ["GATEWAY_OIDC_CLIENT_SECRET"]
+    oidc = load_settings(environ, env_file=None).oidc
+    assert oidc is not None and oidc.client_secret is None
+    assert "BEGIN PRIVATE KEY" in str(oidc.private_key)
+    assert "BEGIN" not in repr(oidc)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"GATEWAY_OIDC_ISSUER": ""}, "GATEWAY_OIDC_ISSUER is not"),
+        ({"GATEWAY_OIDC_ISSUER": "login.ncid.example.gov"}, "https:// issuer URL"),
+        ({"GATEWAY_OIDC_CLIENT_ID": ""}, "GATEWAY_OIDC_CLIENT_ID is required"),
+        ({"GATEWAY_OIDC_CLIENT_SECRET": ""}, "set one of"),
+        ({"GATEWAY_OIDC_PRIVATE_KEY_FILE": "/nonexistent"}, "set one of"),
+        ({"GATEWAY_OIDC_SCOPES": "email profile"}, "must include openid"),
+        ({"GATEWAY_OIDC_DISTRICT_GROUP": "etranscripts-staff"}, "contain {lea} once"),
+        ({"GATEWAY_OIDC_DISTRICT_GROUP": "{lea}-{lea}"}, "contain {lea} once"),
+        ({"GATEWAY_LOCAL_LOGIN": "sometimes"}, "true or false"),
+    ],
+)
+def test_bad_oidc_settings_fail_with_a_clear_message(changes: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        load_settings({**OIDC, **changes}, env_file=None)
+
+
+def test_local_login_off_needs_a_provider() -> None:
+    with pytest.raises(ConfigurationError, match="nobody can sign in"):
+        load_settings({"GATEWAY_LOCAL_LOGIN": "off"}, env_file=None)
+    assert not load_settings({**OIDC, "GATEWAY_LOCAL_LOGIN": "off"}, env_file=None).local_login
+
+
+def test_production_needs_an_https_issuer() -> None:
+    settings = load_settings(
+        {
+            **OIDC,
+            "GATEWAY_OIDC_ISSUER": "http://login.ncid.example.gov",
+            "GATEWAY_ENV": "production",
+        },
+        env_file=None,
+    )
+    with pytest.raises(ConfigurationError, match="GATEWAY_OIDC_ISSUER must be https"):
+        settings.require_production()

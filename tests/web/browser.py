@@ -136,10 +136,11 @@ class LiveServer:
         self.sock.close()
 
 
-def start_server(settings_for: Any) -> LiveServer:
-    """Start the app on a free port. `settings_for(port)` builds the settings: the base URL
-    must name the port, since the CSRF check compares the Origin with it."""
-    sock = free_socket()
+def start_server(settings_for: Any, sock: socket.socket | None = None) -> LiveServer:
+    """Start the app on a free port (or on `sock`, bound beforehand with `free_socket()`, when
+    another server must know the address first). `settings_for(port)` builds the settings: the
+    base URL must name the port, since the CSRF check compares the Origin with it."""
+    sock = sock or free_socket()
     port = sock.getsockname()[1]
     settings: Settings = settings_for(port)
     app = create_app(settings)

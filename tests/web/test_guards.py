@@ -62,13 +62,14 @@ QUERY = ("connection", "email")
 
 def ids(w: DistrictWorld) -> dict[str, str]:
     """Real ids of `w.lea` for every parameter name the web routes use (a batch: none is
-    queued in this world, so its id only has to look like one)."""
+    queued in this world, so its id only has to look like one; nor a load)."""
     return {
         "lea": w.lea,
         "client_id": w.first.client_id,
         "connection_id": str(w.vendor.connection_id),
         "id": str(w.vendor.connection_id),
         "batch_id": "1",
+        "load_id": "00000000-0000-0000-0000-000000000001",
         "connection": str(w.vendor.connection_id),
         "email": w.district_email,
     }
@@ -128,7 +129,7 @@ async def test_every_console_route_refuses_a_district_user(
             refused = await registrar.get(path)
             assert refused.status_code == 404, path
             assert "text/html" in refused.headers["content-type"]
-            if "batch_id" not in route.param_convertors:
+            if not {"batch_id", "load_id"} & set(route.param_convertors):  # ids that only look real
                 assert (await operator.get(path)).status_code != 404, path
         else:
             data = {"csrf_token": token, "status": "suspended", "email": "x@example.org"}

@@ -15,15 +15,21 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.web.auth import SessionUser, operator
-from gateway.web.pages import page
+from gateway.web.pages import FORM_LIMIT, page
 
 Handler = Callable[[Request, SessionUser], Awaitable[Response]]
 
 
-def console_page(path: str, handler: Handler, methods: Sequence[str] = ("GET",)) -> Route:
+def console_page(
+    path: str,
+    handler: Handler,
+    methods: Sequence[str] = ("GET",),
+    *,
+    max_body_size: int = FORM_LIMIT,
+) -> Route:
     """A console route under /admin: `handler(request, operator)` after the guard."""
 
     async def endpoint(request: Request) -> Response:
         return await handler(request, operator(request))
 
-    return page(path, endpoint, methods, name=handler.__name__)
+    return page(path, endpoint, methods, name=handler.__name__, max_body_size=max_body_size)

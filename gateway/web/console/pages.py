@@ -1,7 +1,7 @@
 """The state operators' console at /admin: districts with their incoming and outgoing
 connections, consumers, credentials, users and the audit log.
 
-One module per page family (`districts`, `incoming`, `outgoing`, `batches`, `consumers`,
+One module per page family (`districts`, `district_data`, `incoming`, `outgoing`, `batches`, `consumers`,
 `credentials`, `users`, `audit`); this one only gathers their routes. Every route is built by
 `endpoint.console_page`, which applies the operator guard before the handler (anyone else gets
 404 on a page, 403 on a write); every POST goes through `form(request)` (CSRF), and every
@@ -18,6 +18,7 @@ from gateway.web.console import (
     connection_test,
     consumers,
     credentials,
+    district_data,
     districts,
     incoming,
     outgoing,
@@ -28,6 +29,7 @@ from gateway.web.console import (
 def routes() -> list[BaseRoute]:
     return [
         *districts.routes(),
+        *district_data.routes(),
         *incoming.routes(),
         *connection_test.routes(),
         *outgoing.routes(),

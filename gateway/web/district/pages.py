@@ -1,6 +1,8 @@
 """The districts' read-only pages at /districts/{lea}/...
 
-* Electronic Release Setup: outgoing and incoming connections, each row opening its details.
+* Electronic Release Setup: outgoing and incoming connections, each row opening its details,
+  and when the district's records were last refreshed (loaded from its SIS) and how many
+  students they hold.
 * Disclosures: the FERPA record of disclosures, filtered, paged, and exported as CSV.
 * Batch reports: the district's batch releases, each with its eTranscript Batch Report (and
   its lines as CSV); another district's batch is a 404 like one that does not exist.
@@ -29,6 +31,8 @@ from gateway.web.district import setup as setup
 from gateway.web.district.endpoint import district_page
 from gateway.web.pages import redirect, render
 from tenants.directory import District
+from tenants.loading.replace import data_status
+from tenants.transaction import tenant_transaction
 
 
 def _base_url(request: Request) -> str:
@@ -44,6 +48,8 @@ async def setup_page(request: Request, user: SessionUser, district: District) ->
     async with services(request).stores.control.acquire() as conn:
         outgoing = await setup.outgoing_list(conn, lea)
         incoming = await setup.incoming_list(conn, _base_url(request), lea)
+    async with tenant_transaction(services(request).stores, district, readonly=True) as tx:
+        status = await data_status(tx)
     return render(
         request,
         "district/setup.html",
@@ -51,6 +57,7 @@ async def setup_page(request: Request, user: SessionUser, district: District) ->
         section="setup",
         outgoing=outgoing,
         incoming=incoming,
+        data_status=status,
     )
 
 

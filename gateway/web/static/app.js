@@ -167,3 +167,9 @@ document.addEventListener("DOMContentLoaded", () => {
   const box = document.querySelector("[data-batch-progress]");
   if (box && box.dataset.finished === "false" && window.fetch) { followBatch(box); }
 });
+
+// A page that shows work still running (a district data load) reloads itself until it is done.
+document.addEventListener("DOMContentLoaded", () => {
+  const running = document.querySelector("[data-reload-after]");
+  if (running) { setTimeout(() => window.location.reload(), Number(running.dataset.reloadAfter)); }
+});

@@ -1,0 +1,43 @@
+"""CPU-heavy work off the event loop, a bounded amount at once.
+
+Two kinds of work would otherwise stall every request of a worker (issue 12): argon2id
+verifications (tens of milliseconds and up to 64 MiB each) and parsing plus schema validation
+of a TranscriptRequest (up to a second for a large one). Each runs in a thread, at most
+`concurrency` at once per kind; up to `queue` more may wait, and past that the caller is told
+to come back later (503 with Retry-After) instead of queueing without end. lxml and argon2
+release the GIL for their heavy parts, so the event loop keeps answering meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+from gateway.errors import ServiceUnavailable
+
+T = TypeVar("T")
+
+
+class Offload:
+    def __init__(self, concurrency: int, queue: int, busy: str) -> None:
+        self._running = asyncio.Semaphore(concurrency)
+        self._limit = concurrency + queue
+        self._admitted = 0
+        self._busy = busy
+
+    @property
+    def admitted(self) -> int:
+        """Jobs running or waiting now."""
+        return self._admitted
+
+    async def run(self, job: Callable[..., T], *args: object) -> T:
+        """`job(*args)` in a worker thread, once a slot is free."""
+        if self._admitted >= self._limit:
+            raise ServiceUnavailable(self._busy, retry_after=2)
+        self._admitted += 1
+        try:
+            async with self._running:
+                return await asyncio.to_thread(job, *args)
+        finally:
+            self._admitted -= 1

@@ -1,0 +1,242 @@
+"""The district-store side of a load: staging tables, the set-based replace, and what it left.
+
+Everything here runs inside ONE tenant transaction (`tenants.transaction`), as the
+`gateway_ingest` role (`SET LOCAL ROLE`): row-level security applies to every row written,
+so a row naming another district is refused by the database, not only by the validator.
+The district's readers see the old data until COMMIT and the new data after it, never a mix;
+a load broken off (error, killed backend, lost connection) leaves nothing behind.
+
+COPY is refused into a table with row-level security for a role subject to it, so the spool
+files are COPYed into temporary staging tables (`ON COMMIT DROP`, no policies: they are this
+session's own), and moved with one INSERT ... SELECT per table, which the policies check.
+
+The replace, for the students the load lists ($2):
+* schools, sessions and students are upserted (an unchanged row is not rewritten);
+* their course records, GPA summaries, test scores and holds are deleted and inserted anew;
+* a snapshot marks every other student of the district not current (`unlisted_students`) and
+  leaves their rows as they were: disclosures recorded for them keep their student;
+* `district_refreshes` records the load, its source digest and mode.
+
+Every statement filters `district_id = $1` and lists students with `= ANY($2)`, the shapes a
+sharded (Citus) store routes to one shard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from tenants.loading.columns import BY_NAME, STUDENT_TABLES, TABLES
+from tenants.loading.staging import Staged, copy_columns
+from tenants.transaction import TenantConnection
+
+Observer = Callable[[str, int], Awaitable[None]]
+"""Awaited with (step, backend pid) before each step of the apply: for progress (and tests)."""
+
+INGEST_ROLE = "gateway_ingest"
+# The keys each upserted table is matched on (sql/district/0001_district_data.sql).
+_KEYS = {
+    "schools": ("district_id", "school_id"),
+    "academic_sessions": ("district_id", "session_id"),
+    "students": ("district_id", "student_id"),
+}
+# Arbitrary but fixed: with the district id, the key of the lock that serialises its loads.
+_LOCK_CLASS = 72_460_2028
+
+
+@dataclass(frozen=True)
+class Refresh:
+    load_id: UUID
+    source_sha256: str
+    mode: str
+    refreshed_at: datetime
+    students: int  # current students after that load
+
+
+@dataclass(frozen=True)
+class Applied:
+    rows: dict[str, int]
+    students_listed: int
+    students_new: int
+    students_unlisted: int  # students of the district the load did not list (snapshot)
+    refresh: Refresh
+
+
+def _upsert(table: str) -> str:
+    columns = copy_columns(BY_NAME[table])
+    keys = _KEYS[table]
+    others = [c for c in columns if c not in keys]
+    names = ", ".join(columns)
+    sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in others)
+    old = ", ".join(f"{table}.{c}" for c in others)
+    new = ", ".join(f"EXCLUDED.{c}" for c in others)
+    # Columns are our constants (columns.py), never input.
+    return (
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM stage_{table}"  # noqa: S608
+        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
+        f" WHERE ({old}) IS DISTINCT FROM ({new})"
+    )
+
+
+def _insert(table: str) -> str:
+    names = ", ".join(copy_columns(BY_NAME[table]))
+    return f"INSERT INTO {table} ({names}) SELECT {names} FROM stage_{table}"  # noqa: S608
+
+
+_UPSERTS = {t: _upsert(t) for t in _KEYS}
+_INSERTS = {t: _insert(t) for t in STUDENT_TABLES}
+_DELETES = {
+    t: f"DELETE FROM {t} WHERE district_id = $1 AND student_id = ANY($2::text[])"  # noqa: S608
+    for t in STUDENT_TABLES
+}
+_STAGE = {
+    t.name: f"CREATE TEMP TABLE stage_{t.name} (LIKE {t.name}) ON COMMIT DROP" for t in TABLES
+}
+_EXISTING = "SELECT count(*) FROM students WHERE district_id = $1 AND student_id = ANY($2::text[])"
+_RELIST = "DELETE FROM unlisted_students WHERE district_id = $1 AND student_id = ANY($2::text[])"
+_UNLIST = """
+INSERT INTO unlisted_students (district_id, student_id, since, load_id)
+SELECT district_id, student_id, now(), $3 FROM students
+ WHERE district_id = $1 AND student_id <> ALL($2::text[])
+ON CONFLICT (district_id, student_id) DO NOTHING
+"""
+_CURRENT = """
+SELECT (SELECT count(*) FROM students WHERE district_id = $1)
+     - (SELECT count(*) FROM unlisted_students WHERE district_id = $1)
+"""
+_UNLISTED_COUNT = "SELECT count(*) FROM unlisted_students WHERE district_id = $1"
+_RECORD = """
+INSERT INTO district_refreshes (district_id, load_id, source_sha256, mode, refreshed_at, students)
+VALUES ($1, $2, $3, $4, now(), $5)
+ON CONFLICT (district_id) DO UPDATE SET load_id = EXCLUDED.load_id,
+    source_sha256 = EXCLUDED.source_sha256, mode = EXCLUDED.mode,
+    refreshed_at = EXCLUDED.refreshed_at, students = EXCLUDED.students
+RETURNING load_id, source_sha256, mode, refreshed_at, students
+"""
+_REFRESH = (
+    "SELECT load_id, source_sha256, mode, refreshed_at, students FROM district_refreshes"
+    " WHERE district_id = $1"
+)
+
+
+async def take_ingest_role(tx: TenantConnection) -> None:
+    """Become gateway_ingest until the transaction ends, and lock out other loads of the
+    district (a second load waits, then sees this one's result). Loads may take longer
+    than the pool's statement timeout meant for requests."""
+    await tx.execute(f"SET LOCAL ROLE {INGEST_ROLE}")
+    await tx.execute("SET LOCAL statement_timeout = '30min'")
+    await tx.execute("SELECT pg_advisory_xact_lock($1, $2)", _LOCK_CLASS, tx.district_id)
+
+
+async def last_refresh(tx: TenantConnection) -> Refresh | None:
+    row = await tx.fetchrow(_REFRESH, tx.district_id)
+    return Refresh(**dict(row)) if row is not None else None
+
+
+async def known_ids(tx: TenantConnection) -> tuple[set[int], set[int]]:
+    """(school ids, session ids) the district already has."""
+    schools = await tx.fetch("SELECT school_id FROM schools WHERE district_id = $1", tx.district_id)
+    sessions = await tx.fetch(
+        "SELECT session_id FROM academic_sessions WHERE district_id = $1", tx.district_id
+    )
+    return {r["school_id"] for r in schools}, {r["session_id"] for r in sessions}
+
+
+async def apply(
+    tx: TenantConnection,
+    staged: Staged,
+    *,
+    load_id: UUID,
+    source_sha256: str,
+    merge: bool,
+    observe: Observer | None = None,
+) -> Applied:
+    """Replace the listed students' data with the staged rows (see the module docstring).
+    The caller has called `take_ingest_role` in this transaction."""
+    district_id = tx.district_id
+    pid = tx.conn.get_server_pid()
+
+    async def step(name: str) -> None:
+        if observe is not None:
+            await observe(name, pid)
+
+    staged.flush()
+    for table in TABLES:
+        await step(f"stage {table.name}")
+        await tx.execute(_STAGE[table.name])
+        if staged.counts[table.name]:
+            await tx.conn.copy_to_table(
+                f"stage_{table.name}",
+                source=staged.path(table.name),
+                columns=copy_columns(table),
+                format="csv",
+            )
+    listed = staged.student_ids
+    new = listed and await tx.fetchval(_EXISTING, district_id, listed)
+    for table_name in _UPSERTS:
+        await step(f"upsert {table_name}")
+        await tx.execute(_UPSERTS[table_name])
+    for table_name in STUDENT_TABLES:
+        await step(f"replace {table_name}")
+        await tx.execute(_DELETES[table_name], district_id, listed)
+        await tx.execute(_INSERTS[table_name])
+    await step("students not current")
+    await tx.execute(_RELIST, district_id, listed)
+    if not merge:
+        await tx.execute(_UNLIST, district_id, listed, load_id)
+    current = await tx.fetchval(_CURRENT, district_id)
+    row = await tx.fetchrow(
+        _RECORD, district_id, load_id, source_sha256, "merge" if merge else "snapshot", current
+    )
+    assert row is not None
+    await step("commit")
+    return Applied(
+        rows=dict(staged.counts),
+        students_listed=len(listed),
+        students_new=len(listed) - int(new or 0),
+        students_unlisted=int(await tx.fetchval(_UNLISTED_COUNT, district_id)),
+        refresh=Refresh(**dict(row)),
+    )
+
+
+_UNLISTED = """
+SELECT u.student_id, s.first_name, s.last_name, u.since
+  FROM unlisted_students u
+  JOIN students s ON s.district_id = u.district_id AND s.student_id = u.student_id
+ WHERE u.district_id = $1
+ ORDER BY u.since DESC, u.student_id
+ LIMIT $2
+"""
+
+
+async def unlisted_students(tx: TenantConnection, limit: int = 100) -> list[dict[str, Any]]:
+    """Students the latest snapshot did not list, most recent first."""
+    return [dict(r) for r in await tx.fetch(_UNLISTED, tx.district_id, limit)]
+
+
+async def student_count(tx: TenantConnection) -> int:
+    return int(
+        await tx.fetchval("SELECT count(*) FROM students WHERE district_id = $1", tx.district_id)
+    )
+
+
+@dataclass(frozen=True)
+class DataStatus:
+    """What a district is shown about its own data: when it was last refreshed, how many
+    students it holds and how many of them the latest snapshot did not list."""
+
+    refreshed_at: datetime | None
+    students: int
+    not_current: int
+
+
+async def data_status(tx: TenantConnection) -> DataStatus:
+    refresh = await last_refresh(tx)
+    return DataStatus(
+        refreshed_at=refresh.refreshed_at if refresh else None,
+        students=await student_count(tx),
+        not_current=int(await tx.fetchval(_UNLISTED_COUNT, tx.district_id)),
+    )
