@@ -67,7 +67,11 @@ async def test_the_dba_script_prepares_every_node(citus_url: str) -> None:
         authinfo = await conn.fetch(
             "SELECT rolename FROM pg_dist_authinfo WHERE nodeid = 0 ORDER BY 1"
         )
-        assert [r["rolename"] for r in authinfo] == ["gateway_app", "gateway_owner"]
+        assert [r["rolename"] for r in authinfo] == [
+            "gateway_app",
+            "gateway_ingest",
+            "gateway_owner",
+        ]
     finally:
         await conn.close()
 
