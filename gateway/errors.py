@@ -12,6 +12,7 @@
         ├── Forbidden               authenticated, not allowed                            403
         ├── NotFound                no such thing, or not yours to know about             404
         ├── Conflict                clashes with current state (duplicate, hold)          409
+        │   └── ConnectionNotReady  a batch through an untested/changed/retired connection 409
         ├── PayloadTooLarge         body over the configured bound                        413
         ├── UnsupportedMediaType                                                          415
         ├── RateLimited             slow down; carries Retry-After                        429
@@ -128,6 +129,14 @@ class Conflict(ProblemError):
     status = 409
     slug = "conflict"
     title = "Conflict"
+
+
+class ConnectionNotReady(Conflict):
+    """A batch release refused: the connection's latest test is not valid for its current
+    values, or it is retired. The detail says why and how to fix it."""
+
+    slug = "connection-not-ready"
+    title = "Connection not ready for a batch release"
 
 
 class PayloadTooLarge(ProblemError):

@@ -45,7 +45,7 @@ async def _problem_for(scope: Scope, receive: Receive, exc: Exception) -> Any:
     from starlette.requests import Request
 
     from gateway.errors import ProblemError, StoreUnavailable
-    from tenants.stores import OUTAGE_ERRORS
+    from gateway.outage import OUTAGE_ERRORS
 
     problems = scope["app"].state.problems
     request = Request(scope, receive)

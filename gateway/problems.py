@@ -25,7 +25,7 @@ from gateway.errors import (
     StoreUnavailable,
     UnsupportedMediaType,
 )
-from tenants.stores import OUTAGE_ERRORS
+from gateway.outage import OUTAGE_ERRORS
 
 log = structlog.stdlib.get_logger("gateway.errors")
 

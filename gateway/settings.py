@@ -73,6 +73,9 @@ class Settings:
     stores: Mapping[str, Secret] = field(default_factory=dict)
     migration_stores: Mapping[str, Secret] = field(default_factory=dict)
     base_url: str = "http://127.0.0.1:8000"
+    # True when GATEWAY_BASE_URL was set: then it is the address handed out, always; otherwise
+    # `gateway dev` uses the address it bound (see gateway/database/served.py).
+    base_url_configured: bool = False
     home: Path = Path(".gateway")
     # The first key encrypts; every key listed can decrypt (rotation).
     master_keys: tuple[MasterKey, ...] = ()
@@ -343,6 +346,7 @@ def load_settings(
         stores=_secret_map(get("GATEWAY_STORES"), "GATEWAY_STORES"),
         migration_stores=_secret_map(get("GATEWAY_MIGRATION_STORES"), "GATEWAY_MIGRATION_STORES"),
         base_url=base_url,
+        base_url_configured=bool(get("GATEWAY_BASE_URL").strip()),
         home=Path(get("GATEWAY_HOME", ".gateway")),
         master_keys=parse_master_keys(get("GATEWAY_MASTER_KEY")),
         log_level=get("GATEWAY_LOG_LEVEL", "INFO").upper(),

@@ -24,17 +24,6 @@ from gateway.errors import PoolExhausted, StoreUnavailable
 
 MAIN_STORE = "main"
 
-# What a database outage looks like from a request: the server refused or dropped the
-# connection, is starting or shutting down (57P0x), or a connection died under a query.
-# Answered 503 with Retry-After, not 500: nothing is wrong with the request.
-OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
-    ConnectionError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.AdminShutdownError,
-    asyncpg.exceptions.CrashShutdownError,
-    asyncpg.exceptions.CannotConnectNowError,
-)
 
 # Server settings for every pooled connection. JIT only slows the short, indexed queries
 # the gateway runs; a statement timeout bounds a stuck query instead of a stuck worker.

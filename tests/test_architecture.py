@@ -111,6 +111,9 @@ UNITS = {
     "gateway.database": "database",
     "gateway.control": "control",
     "gateway.oauth": "oauth",
+    # RFC 6749 §5.2 errors are the OAuth branch of the one exception tree (errors.py), which
+    # the edge raises for the token endpoint too.
+    "gateway.oauth.errors": "core",
     "gateway.oidc": "oidc",
     "gateway.pesc": "pesc",
     "gateway.outgoing": "outgoing",
@@ -298,3 +301,16 @@ def test_district_queries_route_to_one_district() -> None:
     }
     assert not offenders, sorted(offenders)
     assert all(district_statements(name) for name in QUERY_MODULES | BULK_LOADER)
+
+
+def test_request_pools_are_bounded_pools() -> None:
+    """Pools that serve requests are `tenants.stores.BoundedPool`s (acquires time out, no task
+    waits for a second connection: issue 12). A one-off CLI command may make a plain one."""
+    one_off = {"gateway/cli/vendors.py"}
+    makers = {
+        str(path.relative_to(REPO))
+        for path in sources()
+        if "create_pool(" in path.read_text(encoding="utf-8")
+    }
+    assert makers <= one_off, sorted(makers - one_off)
+    assert "BoundedPool(" in (REPO / "tenants" / "stores.py").read_text(encoding="utf-8")

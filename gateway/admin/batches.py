@@ -159,8 +159,14 @@ def _queue_operation() -> dict[str, Any]:
             ),
             "404": docs.not_found("district"),
             "409": docs.conflict(
-                "The district is suspended: nothing is released.",
-                "District 920 is suspended: nothing is released.",
+                "The district is suspended, or the connection's latest test is not valid for "
+                "its current values, or it is retired (`connection-not-ready`): nothing is "
+                "queued; the detail says why and how to fix it.",
+                "Batches are sent only through a connection whose latest test is valid, and "
+                "'Parchment' cannot be used: it has never been tested. Test it (the Test button "
+                "on its page, `gateway vendor test 0b8f3c52-59a1-4c55-9f0e-7c1f2d9a4e10`, or POST "
+                "/admin/api/v1/outgoing/0b8f3c52-59a1-4c55-9f0e-7c1f2d9a4e10/test), then queue "
+                "the batch once the test says “Your connection is valid”.",
             ),
             "422": docs.invalid(
                 {
@@ -171,7 +177,9 @@ def _queue_operation() -> dict[str, Any]:
         },
         description="Give `student_ids` or `cohort`, not both. Unknown students, an empty "
         "cohort or a connection the district does not have are 422. Students on hold are "
-        "not sent: their lines fail with reason `hold`. Audited (`release.queue`).",
+        "not sent: their lines fail with reason `hold`. A batch follows a valid test: the "
+        "connection's latest test passed and it was not changed since. Audited "
+        "(`release.queue`).",
         body=(BODY, example),
     )
     schema = op["requestBody"]["content"]["application/json"]["schema"]

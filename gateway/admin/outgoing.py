@@ -42,6 +42,10 @@ FIELDS = (
     "last_test_message",
     "created_at",
     "updated_at",
+    "status",
+    "retired_at",
+    "batches",
+    "batch_refusal",
 )
 _OUT_NAMES = {"lea_code": "district"}
 
@@ -79,7 +83,12 @@ def _spec(*, updating: bool) -> dict[str, Field]:
             example="https://upload.vendor.example",
         ),
         "upload_port": integer(1, 65535, required=True, example=443),
-        "upload_path": string(500, required=True, example="/api/v1/transcripts"),
+        "upload_path": string(
+            500,
+            required=True,
+            description="As the vendor gives it; a missing leading / is added.",
+            example="send-library-api/v1/pesc/highschool/transcript/1/3/0",
+        ),
         "consumer_key": string(500, required=True, example="gateway-nc"),
         "consumer_secret": _secret(updating, secret_note),
         "username": string(100, required=True, example="ncdpi-920"),
@@ -196,9 +205,22 @@ async def update_outgoing(call: Call) -> Response:
 
 
 async def delete_outgoing(call: Call) -> Response:
+    """204, or 409 for a connection batches used: its detail says to retire it instead."""
     async with call.db() as conn:
         await vendors.remove(conn, parse_id(call.param("connection_id")), call.actor)
     return Response(status_code=204)
+
+
+async def retire_outgoing(call: Call) -> Response:
+    async with call.db() as conn:
+        row = await vendors.retire(conn, parse_id(call.param("connection_id")), call.actor)
+    return AdminJSON(shown(row))
+
+
+async def reinstate_outgoing(call: Call) -> Response:
+    async with call.db() as conn:
+        row = await vendors.reinstate(conn, parse_id(call.param("connection_id")), call.actor)
+    return AdminJSON(shown(row))
 
 
 def routes() -> list[Route]:
@@ -208,6 +230,8 @@ def routes() -> list[Route]:
         operator_route("/outgoing/{connection_id}", "GET", get_outgoing),
         operator_route("/outgoing/{connection_id}", "PUT", update_outgoing),
         operator_route("/outgoing/{connection_id}", "DELETE", delete_outgoing),
+        operator_route("/outgoing/{connection_id}/retire", "POST", retire_outgoing),
+        operator_route("/outgoing/{connection_id}/reinstate", "POST", reinstate_outgoing),
     ]
 
 
@@ -230,7 +254,7 @@ _TAKEN = docs.conflict(
 _INVALID = docs.invalid(
     {
         "auth_server": "A URL with scheme and host, e.g. https://auth.vendor.example",
-        "upload_port": "An integer from 1 to 65535",
+        "upload_path": "A path, e.g. /v1/transcripts or send-library-api/v1/pesc/highschool/transcript/1/3/0",
         "password": "Required",
     }
 )
@@ -299,11 +323,28 @@ def _connection() -> dict[str, Any]:
                 "204": {"description": "Deleted."},
                 "404": _UNKNOWN,
                 "409": docs.conflict(
-                    "Batches were released through it; it is kept for their reports.",
-                    "Batches were released through this connection; it is kept for their reports.",
+                    "Batches were released through it; it is kept for their reports: retire it.",
+                    "3 batches were released through 'Parchment', so it is kept for their "
+                    "reports. Retire it instead: it stays listed with its history, and no new "
+                    "batch can use it (`gateway vendor retire 0b8f3c52-59a1-4c55-9f0e-7c1f2d9a4e10`"
+                    ", the Retire button, or POST /admin/api/v1/outgoing/"
+                    "0b8f3c52-59a1-4c55-9f0e-7c1f2d9a4e10/retire).",
                 ),
             },
-            description="Audited.",
+            description="Only a connection no batch used (`batches` is 0). Audited.",
+        ),
+    }
+
+
+def _lifecycle(verb: str, summary: str, description: str) -> dict[str, Any]:
+    return {
+        "parameters": [_ID],
+        "post": docs.operation(
+            f"{verb}OutgoingConnection",
+            _TAG,
+            summary,
+            {"200": _ONE, "404": _UNKNOWN},
+            description=description + " Idempotent; audited. No body.",
         ),
     }
 
@@ -312,4 +353,15 @@ def paths() -> dict[str, Any]:
     return {
         f"{PREFIX}/districts/{{lea}}/outgoing": _district_connections(),
         f"{PREFIX}/outgoing/{{connection_id}}": _connection(),
+        f"{PREFIX}/outgoing/{{connection_id}}/retire": _lifecycle(
+            "retire",
+            "Retire an outgoing connection",
+            "Kept, with its batches and their reports; no new batch can be queued through it "
+            "(batches already queued finish).",
+        ),
+        f"{PREFIX}/outgoing/{{connection_id}}/reinstate": _lifecycle(
+            "reinstate",
+            "Reinstate a retired outgoing connection",
+            "It must pass a new connection test before a batch uses it.",
+        ),
     }

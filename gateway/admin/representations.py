@@ -202,6 +202,18 @@ OUTGOING = obj(
         "last_test_message": _OPT_TEXT,
         "created_at": _TIME,
         "updated_at": _TIME,
+        "status": {
+            "type": "string",
+            "enum": ["active", "retired"],
+            "description": "retired: kept with its batches and reports; no new batch uses it.",
+        },
+        "retired_at": _OPT_TIME,
+        "batches": {"type": "integer", "description": "Batches released through it."},
+        "batch_refusal": {
+            "type": ["string", "null"],
+            "description": "Why a batch cannot be queued through it now, and how to fix that; "
+            "null when it can (its latest test is valid and it was not changed since).",
+        },
     },
     "An outgoing vendor connection; its secrets are encrypted at rest and shown masked.",
 )
@@ -226,6 +238,14 @@ OUTGOING_EXAMPLE = {
     "last_test_message": None,
     "created_at": "2026-01-06T10:00:00+00:00",
     "updated_at": "2026-01-06T10:00:00+00:00",
+    "status": "active",
+    "retired_at": None,
+    "batches": 0,
+    "batch_refusal": "Batches are sent only through a connection whose latest test is valid, "
+    "and 'Parchment' cannot be used: it has never been tested. Test it (the Test button on its "
+    "page, `gateway vendor test 0b8f3c52-59a1-4c55-9f0e-7c1f2d9a4e10`, or POST "
+    "/admin/api/v1/outgoing/0b8f3c52-59a1-4c55-9f0e-7c1f2d9a4e10/test), then queue the batch "
+    "once the test says “Your connection is valid”.",
 }
 OUTGOING_INPUT_EXAMPLE = {
     "name": "Parchment",

@@ -2,25 +2,65 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import asyncpg
 import click
 
-from gateway.database.resolve import ensure_dev_master_key, resolve_database
-from gateway.errors import GatewayError
-from gateway.settings import Settings
+from gateway.errors import ConfigurationError, GatewayError
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from gateway.settings import Settings
+
+# asyncio, the settings (starlette) and the database driver are imported where they are used,
+# not here: `gateway --help` imports this module and should start in a fraction of a second.
 
 T = TypeVar("T")
 
 
 @dataclass
 class CliState:
-    settings: Settings
+    """--home and --env-file as given (before or after the command name), and the settings
+    read from them on first use: by then every option of the command line has been parsed."""
+
+    home: Path | None = None
+    env_file: Path = Path(".env")
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, settings: Settings) -> CliState:
+        """A state with settings already read (for invoking one command in-process)."""
+        return cls(_settings=settings)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from gateway.settings import load_settings
+
+            try:
+                loaded = load_settings(env_file=self.env_file)
+            except ConfigurationError as exc:
+                raise click.ClickException(str(exc)) from exc
+            if self.home is not None:
+                loaded = replace(loaded, home=self.home)
+            self._settings = served_settings(loaded)
+        return self._settings
+
+
+def served_settings(settings: Settings) -> Settings:
+    """Without GATEWAY_BASE_URL, the URLs a command hands out are those of the `gateway dev`
+    that serves this home (it records the address it bound), not the default port."""
+    if settings.base_url_configured or not settings.embedded:
+        return settings
+    from gateway.database.served import recorded_base_url
+
+    found = recorded_base_url(settings.home)
+    return replace(settings, base_url=found) if found else settings
 
 
 def state(ctx: click.Context) -> CliState:
@@ -32,6 +72,10 @@ def state(ctx: click.Context) -> CliState:
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run one command's coroutine; project errors become a clean message and exit code 1."""
+    import asyncio
+
+    import asyncpg
+
     try:
         return asyncio.run(coro)
     except GatewayError as exc:
@@ -40,15 +84,23 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
         raise click.ClickException(f"database error: {exc}") from exc
 
 
-async def resolved(settings: Settings) -> Settings:
-    """Settings with database URLs and a master key, starting/joining the embedded server."""
-    with_db, _server = await resolve_database(settings)
+async def resolved(settings: Settings, *, create: bool = False) -> Settings:
+    """Settings with database URLs and a master key, joining the embedded server.
+
+    Only `dev`, `migrate` and `seed` pass `create=True`: every other command refuses, saying
+    where it looked, rather than create an empty database in whatever folder it was run from.
+    """
+    from gateway.database.resolve import ensure_dev_master_key, resolve_database
+
+    with_db, _server = await resolve_database(settings, create=create)
     return ensure_dev_master_key(with_db)
 
 
 @asynccontextmanager
 async def control_connection(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
     """One connection to the control database as the application role."""
+    import asyncpg
+
     conn = await asyncpg.connect(str(settings.database_url))
     try:
         yield conn

@@ -88,7 +88,7 @@ async def demo_credential(
 
 
 async def prepare_dev(settings: Settings, *, with_demo: bool = True) -> DevEnvironment:
-    settings = await resolved(settings)
+    settings = await resolved(settings, create=True)
     await migrate_all(settings)
     home = home_folder(settings)
     env = DevEnvironment(settings=settings, pgdata=home / "pgdata", demo_file=home / DEMO_FILE)

@@ -51,7 +51,7 @@ def migrate_command(ctx: click.Context, status: bool, as_json: bool) -> None:
     """
 
     async def go() -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
-        settings = await resolved(state(ctx).settings)
+        settings = await resolved(state(ctx).settings, create=True)
         rows: list[dict[str, Any]] = []
         if not status:
             rows = await migrate_all(settings)

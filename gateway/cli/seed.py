@@ -82,7 +82,7 @@ def seed_command(
     term = Term.containing(as_of.date() if as_of else date.today())
 
     async def go() -> SeedReport:
-        settings = await resolved(state(ctx).settings)
+        settings = await resolved(state(ctx).settings, create=True)
         await migrate_all(settings)
         with progress("Seeding districts", total=districts) as bar:
             return await seed(

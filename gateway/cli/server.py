@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from dataclasses import replace
@@ -61,7 +62,11 @@ def banner(env: DevEnvironment) -> str:
 
 
 @click.command("dev")
-@click.option("--port", type=click.IntRange(1, 65535), help="Port on 127.0.0.1 (default 8000).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    help="Port on 127.0.0.1 (GATEWAY_PORT, default 8000; 0 picks a free one).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--no-seed", is_flag=True, help="Start without loading the demo districts.")
 @click.pass_context
@@ -73,27 +78,40 @@ def dev(ctx: click.Context, port: int | None, host: str, no_seed: bool) -> None:
     it stops when this command stops (Ctrl+C or SIGTERM). Demo districts, students and a
     consumer called CFNC with one credential per district are created on first start, and
     DIR/demo-credentials.json says how to call the API with them.
+
+    \b
+    The address it binds is recorded in DIR/served.json, so that the URLs other commands
+    print for this home (`gateway credential issue --home DIR ...`) are the ones that answer;
+    GATEWAY_BASE_URL, when set, is the address handed out instead.
+
+    \b
+    Examples:
+      gateway dev
+      gateway dev --home /tmp/gw --port 18431
     """
     import uvicorn
 
     from gateway.app import create_app
     from gateway.cli.devsetup import prepare_dev
+    from gateway.database.served import base_url_for, record_base_url
 
     install_signal_handlers()
     settings = state(ctx).settings
-    if port is not None:
-        settings = replace(settings, port=port)
-        if settings.base_url == Settings.base_url:
-            settings = replace(settings, base_url=f"http://{host}:{port}")
-    settings = replace(settings, host=host)
+    # Bound first, so that the URLs written to the demo file and printed are those of a socket
+    # that really listens (and a port in use fails before anything else is done).
+    sock = bind(host, settings.port if port is None else port)
+    bound = sock.getsockname()[1]
+    base_url = settings.base_url if settings.base_url_configured else base_url_for(host, bound)
+    settings = replace(settings, host=host, port=bound, base_url=base_url)
     env = run(prepare_dev(settings, with_demo=not no_seed))
+    record_base_url(settings.home, base_url)
     configure_logging(env.settings)
     click.echo(banner(env), err=True)
     app = create_app(env.settings, run_worker=True)  # batch releases run inside `dev` too
     server = uvicorn.Server(_uvicorn_config(app, env.settings))
     failures: list[str] = []
     watchdog = _watch_postgres(settings, server, failures) if settings.embedded else None
-    server.run()
+    server.run(sockets=[sock])
     if watchdog is not None:
         watchdog.stop()
     if failures:
@@ -115,6 +133,24 @@ def _watch_postgres(settings: Settings, server: uvicorn.Server, failures: list[s
     watchdog = Watchdog(start_embedded(settings.home), on_gone=gone, on_restart=restarted)
     watchdog.start()
     return watchdog
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port, or a clear error (port in use, bad address)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+            "choose another port with --port N (0 picks a free one)"
+        ) from exc
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 @click.command("serve")
@@ -166,6 +202,13 @@ def serve(
         raise click.ClickException(
             f"the database has pending migrations ({names}): run `gateway migrate`"
         )
+    if not settings.base_url_configured:
+        # Outside production (which requires GATEWAY_BASE_URL) the URLs handed out are those of
+        # the socket served; the workers read their settings from this environment.
+        from gateway.database.served import base_url_for
+
+        settings = replace(settings, base_url=base_url_for(settings.host, settings.port))
+        os.environ["GATEWAY_BASE_URL"] = settings.base_url
     configure_logging(settings)
     made_metrics_dir = None
     if settings.workers > 1 and not settings.metrics_multiproc_dir:

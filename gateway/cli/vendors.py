@@ -18,7 +18,16 @@ from gateway.outgoing.probe import ProbeResult, check_connection
 from gateway.settings import Settings
 
 # The table for people; --json has every field.
-LIST_COLUMNS = ["connection_id", "lea_code", "name", "upload_url", "last_test_at", "last_test_ok"]
+LIST_COLUMNS = [
+    "connection_id",
+    "lea_code",
+    "name",
+    "status",
+    "upload_url",
+    "last_test_at",
+    "last_test_ok",
+    "batches",
+]
 SHOWN = [
     "connection_id",
     "lea_code",
@@ -34,6 +43,10 @@ SHOWN = [
     "last_test_ok",
     "last_test_message",
     "created_at",
+    "status",
+    "retired_at",
+    "batches",
+    "batch_refusal",
 ]
 
 
@@ -68,11 +81,18 @@ def vendor() -> None:
 @vendor.command("add")
 @click.option("--district", "lea", required=True, help="LEA code of the district.")
 @click.option("--name", required=True, help="A name operators recognise, e.g. Parchment.")
-@click.option("--auth-server", required=True, help="https://auth.vendor.example")
-@click.option("--auth-path", required=True, help="/oauth/token")
-@click.option("--upload-server", required=True, help="https://upload.vendor.example")
-@click.option("--upload-port", type=click.IntRange(1, 65535), default=443, show_default=True)
-@click.option("--upload-path", required=True, help="/api/transcripts")
+@click.option("--auth-server", required=True, help=f"e.g. {repo.EXAMPLES['auth_server']}")
+@click.option("--auth-path", required=True, help=f"e.g. {repo.EXAMPLES['auth_path']}")
+@click.option("--upload-server", required=True, help=f"e.g. {repo.EXAMPLES['upload_server']}")
+@click.option(
+    "--upload-port",
+    help="1 to 65535 (default: 443 for https, 80 for http, or the port in --upload-server).",
+)
+@click.option(
+    "--upload-path",
+    required=True,
+    help=f"As the vendor gives it, with or without the leading /, e.g. {repo.EXAMPLES['upload_path']}",
+)
 @click.option("--consumer-key", required=True, help="The consumer (client) key.")
 @click.option("--username", required=True, help="The vendor account's user name.")
 @click.option(
@@ -85,7 +105,8 @@ def vendor() -> None:
 @click.option(
     "--allow-http",
     is_flag=True,
-    help="Accept http:// for a vendor's test server elsewhere (refused in production).",
+    hidden=True,  # kept for old scripts: http is accepted outside production without it
+    help="Accepted for compatibility; http:// is accepted outside production.",
 )
 @json_option
 @click.pass_context
@@ -96,7 +117,7 @@ def add(
     auth_server: str,
     auth_path: str,
     upload_server: str,
-    upload_port: int,
+    upload_port: str | None,
     upload_path: str,
     consumer_key: str,
     username: str,
@@ -120,7 +141,7 @@ def add(
         auth_server=auth_server,
         auth_path=auth_path,
         upload_server=upload_server,
-        upload_port=upload_port,
+        upload_port=upload_port or "",
         upload_path=upload_path,
         consumer_key=consumer_key,
         consumer_secret=secret,
@@ -133,8 +154,10 @@ def add(
     async def go(conn: asyncpg.Connection, settings: Settings) -> dict[str, Any]:
         if allow_http and settings.env == "production":
             raise click.UsageError("--allow-http is refused with GATEWAY_ENV=production")
+        # The same rule as the console and the admin API: plain http outside production only.
+        insecure = settings.env != "production"
         return await repo.add(
-            conn, settings.master_keys, lea, data, cli_actor(), allow_insecure=allow_http
+            conn, settings.master_keys, lea, data, cli_actor(), allow_insecure=insecure
         )
 
     created = _shown(on_control(ctx, go))
@@ -159,9 +182,36 @@ def list_command(ctx: click.Context, lea: str | None, as_json: bool) -> None:
 @json_option
 @click.pass_context
 def remove(ctx: click.Context, connection_id: UUID, as_json: bool) -> None:
-    """Remove a connection (refused once batches were released through it)."""
+    """Delete a connection that no batch used (one that batches used: `vendor retire`)."""
     removed = on_control(ctx, lambda conn, _s: repo.remove(conn, connection_id, cli_actor()))
     emit(_shown(removed), as_json=as_json)
+
+
+@vendor.command("retire")
+@click.argument("connection_id", type=click.UUID)
+@json_option
+@click.pass_context
+def retire(ctx: click.Context, connection_id: UUID, as_json: bool) -> None:
+    """Retire a connection: kept with its batches and reports, used by no new batch.
+
+    \b
+    Example:
+      gateway vendor retire 0b8f3c52-59a1-4c55-9f0e-7c1f2d9a4e10
+    """
+    row = on_control(ctx, lambda conn, _s: repo.retire(conn, connection_id, cli_actor()))
+    emit(_shown(row), as_json=as_json)
+
+
+@vendor.command("reinstate")
+@click.argument("connection_id", type=click.UUID)
+@json_option
+@click.pass_context
+def reinstate(ctx: click.Context, connection_id: UUID, as_json: bool) -> None:
+    """Bring a retired connection back (test it again before a batch uses it)."""
+    row = on_control(ctx, lambda conn, _s: repo.reinstate(conn, connection_id, cli_actor()))
+    emit(_shown(row), as_json=as_json)
+    if not as_json:
+        click.echo(f"\nTest it: gateway vendor test {connection_id}", err=True)
 
 
 def _print_result(result: ProbeResult, as_json: bool) -> None:
@@ -191,9 +241,12 @@ def test(ctx: click.Context, connection_id: UUID, timeout: float, as_json: bool)
     """Test a connection: get a token, then check that the upload endpoint answers it.
 
     \b
-    Prints "Your connection is valid" or "Connection failed" with the reason (DNS, TLS,
-    refused, timeout, 401 from the auth server, unexpected response), stores the result on
-    the connection (shown on the district's page) and audits the test. Exits 1 on failure.
+    Valid only when the auth server grants a token and the upload endpoint shows that the
+    Upload Path exists, takes POST and accepts that token (docs/connection-test.md). Prints
+    "Your connection is valid" or "Connection failed" with the reason (DNS, TLS, refused,
+    timeout, 401 from the auth server, 404 or 405 from the upload server, unexpected
+    response), stores the result on the connection (a batch release needs a valid one) and
+    audits the test. Exits 1 on failure.
     """
 
     async def go() -> ProbeResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -70,6 +71,56 @@ async def list_all(conn: asyncpg.Connection, search: str = "") -> list[dict[str,
         search.strip(),
     )
     return [dict(r) for r in rows]
+
+
+STATUSES = ("active", "suspended")
+# $1 search (LEA code or name, '' for any), $2 status, $3 kind ('' for any); $4/$5 the page.
+_COUNT_PAGE = (
+    "SELECT count(*) FROM districts d"
+    " WHERE ($1 = '' OR d.lea_code ILIKE '%' || $1 || '%' OR d.name ILIKE '%' || $1 || '%')"
+    " AND ($2 = '' OR d.status = $2) AND ($3 = '' OR d.kind = $3)"
+)
+_PAGE = (
+    "SELECT d.*, (SELECT count(*) FROM credentials c"
+    " WHERE c.district_id = d.district_id AND c.status = 'active') AS active_credentials"
+    " FROM districts d"
+    " WHERE ($1 = '' OR d.lea_code ILIKE '%' || $1 || '%' OR d.name ILIKE '%' || $1 || '%')"
+    " AND ($2 = '' OR d.status = $2) AND ($3 = '' OR d.kind = $3)"
+    " ORDER BY d.lea_code LIMIT $4 OFFSET $5"
+)
+
+
+@dataclass(frozen=True)
+class DistrictQuery:
+    """A page of the district list: search (LEA code or name), status, kind; 1-based page."""
+
+    search: str = ""
+    status: str = ""
+    kind: str = ""
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass(frozen=True)
+class DistrictPage:
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    pages: int
+
+
+async def page_of(conn: asyncpg.Connection, query: DistrictQuery) -> DistrictPage:
+    """One page of districts by LEA code, with the number matching, for a state's ~300.
+
+    A page past the last is the last page (a bookmark outliving a filter change still shows
+    rows); the count and the page come from one snapshot (a REPEATABLE READ transaction)."""
+    args = (query.search.strip(), query.status, query.kind)
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        total: int = await conn.fetchval(_COUNT_PAGE, *args)
+        pages = max(1, -(-total // query.per_page))
+        page = min(max(1, query.page), pages)
+        rows = await conn.fetch(_PAGE, *args, query.per_page, (page - 1) * query.per_page)
+    return DistrictPage([dict(r) for r in rows], total, page, pages)
 
 
 async def get(conn: asyncpg.Connection, lea_code: str) -> dict[str, Any]:

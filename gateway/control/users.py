@@ -7,6 +7,7 @@ console); a new user either gets a password now or a one-time set-password link 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -29,9 +30,15 @@ MAX_PASSWORD = 256
 INVITE_LIFETIME = timedelta(days=3)
 # OWASP's argon2id baseline (19 MiB, 2 passes) would do; a little more costs little for logins.
 _HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
+
+
 # A real hash of nothing: verifying against it costs what a real check costs, so that timing
-# does not tell whether an email has an account.
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+# does not tell whether an email has an account. Made on first use, not at import (it costs
+# ~0.3 s, which every `gateway` command would otherwise pay).
+@functools.cache
+def _dummy_hash() -> str:
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
 
 _COLUMNS = (
     "u.user_id, u.email, u.role, u.status, u.created_at, u.last_login_at, u.district_id,"
@@ -78,7 +85,9 @@ def hash_password(password: str) -> str:
 def check_password(password: str, stored: str | None) -> bool:
     """Constant work whether or not there is a stored hash."""
     try:
-        return _HASHER.verify(stored or _DUMMY_HASH, password[:MAX_PASSWORD]) and stored is not None
+        return (
+            _HASHER.verify(stored or _dummy_hash(), password[:MAX_PASSWORD]) and stored is not None
+        )
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import ipaddress
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -31,7 +33,9 @@ _LOOPBACK_NAMES = {"localhost"}
 _SELECT = (
     "SELECT c.connection_id, c.district_id, d.lea_code, c.name, c.auth_server, c.auth_path,"
     " c.upload_server, c.upload_port, c.upload_path, c.consumer_key, c.username, c.grant_type,"
-    " c.last_test_at, c.last_test_ok, c.last_test_message, c.created_at, c.updated_at"
+    " c.last_test_at, c.last_test_ok, c.last_test_message, c.created_at, c.updated_at,"
+    " c.retired_at, c.retired_by,"
+    " (SELECT count(*) FROM release_batches b WHERE b.connection_id = c.connection_id) AS batches"
     " FROM outgoing_connections c JOIN districts d USING (district_id)"
 )
 
@@ -68,21 +72,69 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _check_server(value: str, allow_insecure: bool) -> str | None:
+# One example per field, in the messages and the console's hints, so that a refused value is
+# answered with what that field looks like (not another field's example).
+EXAMPLES: dict[str, str] = {
+    "auth_server": "https://auth.vendor.example",
+    "auth_path": "/oauth/token",
+    "upload_server": "https://upload.vendor.example",
+    "upload_port": "443 for https, 80 for http",
+    "upload_path": "/v1/transcripts or send-library-api/v1/pesc/highschool/transcript/1/3/0",
+}
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def _check_server(field: str, value: str, allow_insecure: bool) -> str | None:
+    example = EXAMPLES[field]
     parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return f"The port is not a number; a URL with scheme and host, e.g. {example}"
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        return "A URL with scheme and host, e.g. https://auth.vendor.example"
+        return f"A URL with scheme and host, e.g. {example}"
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        return "Only scheme and host here; the path goes in its own field"
+        other = "Auth Path" if field == "auth_server" else "Upload Path"
+        return f"Only scheme and host here, e.g. {example}; the path goes in {other}"
     if parts.username or parts.password:
-        return "No credentials in the URL"
+        return f"No user name or password in the URL, e.g. {example}"
     if parts.scheme == "http" and not (allow_insecure or _loopback(parts.hostname)):
-        return "Use https (http only for a server on this machine)"
+        return (
+            f"Use https in production, e.g. {example}: plain http would send students' "
+            "records and the vendor's token unencrypted"
+        )
     return None
 
 
+def normalise_path(value: str) -> str:
+    """A vendor's path as its documentation gives it, with or without the leading slash:
+    `send-library-api/v1/...` is the path `/send-library-api/v1/...` (RFC 3986 §3.3)."""
+    value = value.strip()
+    return value if value.startswith("/") else "/" + value
+
+
+def _upload_port(data: ConnectionInput, clean: dict[str, Any], errors: dict[str, str]) -> None:
+    """Upload Port as typed; left blank, the port written in Upload Server
+    (`http://vendor.example:8080`), else the scheme's own (80 for http, 443 for https)."""
+    raw = str(data.upload_port).strip()
+    if not raw and "upload_server" not in errors:
+        parts = urlsplit(clean["upload_server"])
+        raw = str(parts.port or _DEFAULT_PORTS[parts.scheme])
+    try:
+        port = int(raw)
+        if not 1 <= port <= 65535:
+            raise ValueError
+        clean["upload_port"] = port
+    except ValueError:
+        errors["upload_port"] = f"A port number from 1 to 65535, e.g. {EXAMPLES['upload_port']}"
+
+
 def validate(data: ConnectionInput, *, updating: bool, allow_insecure: bool) -> dict[str, Any]:
-    """Normalised fields, or ValidationFailed naming every problem at once."""
+    """Normalised fields, or ValidationFailed naming every problem at once.
+
+    Values are taken as a vendor's documentation writes them: a path without its leading
+    slash gets one; a server's trailing slash is dropped; a blank port follows the server.
+    """
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
     for field, limit in (("name", 200), ("consumer_key", 500), ("username", 100)):
@@ -94,7 +146,7 @@ def validate(data: ConnectionInput, *, updating: bool, allow_insecure: bool) -> 
         clean[field] = value
     for field in ("auth_server", "upload_server"):
         value = str(getattr(data, field)).strip().rstrip("/")
-        problem = _check_server(value, allow_insecure) if value else "Required"
+        problem = _check_server(field, value, allow_insecure) if value else "Required"
         if problem:
             errors[field] = problem
         clean[field] = value
@@ -102,16 +154,12 @@ def validate(data: ConnectionInput, *, updating: bool, allow_insecure: bool) -> 
         value = str(getattr(data, field)).strip()
         if not value:
             errors[field] = "Required"
-        elif not _PATH.match(value) or len(value) > 500:
-            errors[field] = "A path starting with /, e.g. /oauth/token"
+        else:
+            value = normalise_path(value)
+            if not _PATH.match(value) or len(value) > 500:
+                errors[field] = f"A path, e.g. {EXAMPLES[field]}"
         clean[field] = value
-    try:
-        port = int(str(data.upload_port).strip())
-        if not 1 <= port <= 65535:
-            raise ValueError
-        clean["upload_port"] = port
-    except ValueError:
-        errors["upload_port"] = "A port number from 1 to 65535"
+    _upload_port(data, clean, errors)
     for field in ("consumer_secret", "password"):
         value = str(getattr(data, field))
         if not value and not updating:
@@ -140,6 +188,8 @@ def public(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
     shown["upload_url"] = upload_url(
         shown["upload_server"], shown["upload_port"], shown["upload_path"]
     )
+    shown["status"] = "retired" if shown.get("retired_at") else "active"
+    shown["batch_refusal"] = batch_refusal(shown)
     return shown
 
 
@@ -280,16 +330,18 @@ async def update(
 
 
 async def remove(conn: asyncpg.Connection, connection_id: UUID, actor: Actor) -> dict[str, Any]:
+    """Delete a connection nothing refers to. One that batches used is kept for their reports:
+    Conflict, whose message says to retire it instead."""
     async with conn.transaction():
         current = await get(conn, connection_id)
+        if current["batches"]:
+            raise Conflict(in_use(current))
         try:
             await conn.execute(
                 "DELETE FROM outgoing_connections WHERE connection_id = $1", connection_id
             )
-        except asyncpg.ForeignKeyViolationError:
-            raise Conflict(
-                "Batches were released through this connection; it is kept for their reports."
-            ) from None
+        except asyncpg.ForeignKeyViolationError:  # a batch queued since the check above
+            raise Conflict(in_use(current)) from None
         await record(
             conn,
             AuditEvent(
@@ -301,6 +353,104 @@ async def remove(conn: asyncpg.Connection, connection_id: UUID, actor: Actor) ->
             ),
         )
     return current
+
+
+def in_use(row: dict[str, Any]) -> str:
+    count = row["batches"] or "Some"
+    plural = "batch was" if row["batches"] == 1 else "batches were"
+    return (
+        f"{count} {plural} released through {row['name']!r}, so it is kept for their reports. "
+        "Retire it instead: it stays listed with its history, and no new batch can use it "
+        f"(`gateway vendor retire {row['connection_id']}`, the Retire button, or "
+        f"POST /admin/api/v1/outgoing/{row['connection_id']}/retire)."
+    )
+
+
+async def retire(conn: asyncpg.Connection, connection_id: UUID, actor: Actor) -> dict[str, Any]:
+    """Retire a connection: kept with its batches and reports, refused for new batches.
+    Retiring a retired connection changes nothing (and is not audited twice)."""
+    async with conn.transaction():
+        current = await get(conn, connection_id)
+        if current["retired_at"] is None:
+            await conn.execute(
+                "UPDATE outgoing_connections SET retired_at = now(), retired_by = $2"
+                " WHERE connection_id = $1",
+                connection_id,
+                actor.name[:200],
+            )
+            await record(
+                conn,
+                AuditEvent(
+                    actor,
+                    "outgoing.retire",
+                    district_id=current["district_id"],
+                    target=str(connection_id),
+                    detail={"name": current["name"], "batches": current["batches"]},
+                ),
+            )
+    return await get(conn, connection_id)
+
+
+async def reinstate(conn: asyncpg.Connection, connection_id: UUID, actor: Actor) -> dict[str, Any]:
+    """Bring a retired connection back; it must pass a new test before a batch uses it."""
+    async with conn.transaction():
+        current = await get(conn, connection_id)
+        if current["retired_at"] is not None:
+            await conn.execute(
+                "UPDATE outgoing_connections SET retired_at = NULL, retired_by = NULL,"
+                " last_test_at = NULL, last_test_ok = NULL, last_test_message = NULL,"
+                " updated_at = now() WHERE connection_id = $1",
+                connection_id,
+            )
+            await record(
+                conn,
+                AuditEvent(
+                    actor,
+                    "outgoing.reinstate",
+                    district_id=current["district_id"],
+                    target=str(connection_id),
+                    detail={"name": current["name"]},
+                ),
+            )
+    return await get(conn, connection_id)
+
+
+def batch_refusal(row: Mapping[str, Any]) -> str | None:
+    """Why no batch may be queued through this connection now, and how to fix it; None when
+    it may. A batch follows a valid test: the latest test passed, and nothing changed since
+    (an edit clears the result, and a result is stored only for the values it tested)."""
+    name, connection_id = row["name"], row["connection_id"]
+    if row["retired_at"] is not None:
+        return (
+            f"The connection {name!r} is retired: no new batch can use it. Queue through "
+            f"another connection, or reinstate it (`gateway vendor reinstate {connection_id}`)."
+        )
+    if row["last_test_ok"] is True:
+        return None
+    if row["last_test_at"] is not None:
+        why = f"its latest test failed ({row['last_test_message'] or 'no reason recorded'})"
+        fix = "Correct the connection, test it again"
+    elif row["updated_at"] > row["created_at"]:
+        why = "it was changed after its last test"
+        fix = "Test it again"
+    else:
+        why = "it has never been tested"
+        fix = "Test it"
+    return (
+        f"Batches are sent only through a connection whose latest test is valid, and {name!r} "
+        f"cannot be used: {why}. {fix} (the Test button on its page, `gateway vendor test "
+        f"{connection_id}`, or POST /admin/api/v1/outgoing/{connection_id}/test), then queue "
+        "the batch once the test says “Your connection is valid”."
+    )
+
+
+async def for_batch(conn: asyncpg.Connection, connection_id: UUID) -> dict[str, Any]:
+    """The connection, locked (FOR SHARE) until the caller's transaction ends, so that no edit
+    or retirement slips between the readiness check and the batch's insert."""
+    row = await conn.fetchrow(_SELECT + " WHERE c.connection_id = $1 FOR SHARE OF c", connection_id)
+    if row is None:
+        raise NotFound("no such outgoing connection")
+    return public(row)
 
 
 async def get(conn: asyncpg.Connection, connection_id: UUID) -> dict[str, Any]:
@@ -340,12 +490,21 @@ async def secrets_for_use(
 
 
 async def record_test(
-    conn: asyncpg.Connection, connection_id: UUID, ok: bool, message: str
-) -> None:
-    await conn.execute(
+    conn: asyncpg.Connection,
+    connection_id: UUID,
+    ok: bool,
+    message: str,
+    tested_version: datetime | None = None,
+) -> bool:
+    """Store a test's result. With `tested_version` (the `updated_at` the test read), only if
+    the connection was not edited while the test ran: a result belongs to the values it tested.
+    True when stored."""
+    status = await conn.execute(
         "UPDATE outgoing_connections SET last_test_at = now(), last_test_ok = $2, last_test_message = $3"
-        " WHERE connection_id = $1",
+        " WHERE connection_id = $1 AND ($4::timestamptz IS NULL OR updated_at = $4)",
         connection_id,
         ok,
         message[:500],
+        tested_version,
     )
+    return bool(status == "UPDATE 1")

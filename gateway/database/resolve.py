@@ -22,15 +22,39 @@ from gateway.settings import MasterKey, Settings, parse_master_keys
 DATABASE = "gateway"
 
 
-async def resolve_database(settings: Settings) -> tuple[Settings, EmbeddedServer | None]:
-    """Settings with database URLs filled in, and the embedded server if one was started."""
+async def resolve_database(
+    settings: Settings, *, create: bool = True
+) -> tuple[Settings, EmbeddedServer | None]:
+    """Settings with database URLs filled in, and the embedded server if one was started.
+
+    With `create=False` an embedded database must already exist under GATEWAY_HOME: a command
+    run from the wrong folder says where it looked instead of creating an empty one there.
+    """
     if not settings.embedded:
         return settings, None
     if settings.env == "production":
         raise ConfigurationError("production mode needs GATEWAY_DATABASE_URL")
+    if not create:
+        require_existing(settings.home)
     server = start_embedded(settings.home)
     urls = (await bootstrap(server.url(), [DATABASE]))[DATABASE]
     return settings.with_database(urls.app_url, urls.owner_url), server
+
+
+def require_existing(home: Path) -> None:
+    """Raise ConfigurationError, saying where it looked and what to do, unless `home` holds an
+    embedded database (a cluster made by `gateway dev`, `gateway migrate` or `gateway seed`)."""
+    folder = Path(home).expanduser().absolute()
+    if (folder / "pgdata" / "PG_VERSION").is_file():
+        return
+    raise ConfigurationError(
+        "no gateway database here: GATEWAY_DATABASE_URL is not set, and there is no embedded "
+        f"database under {folder} (looked for {folder / 'pgdata'}; the folder comes from --home "
+        "or GATEWAY_HOME, default ./.gateway in the current folder). "
+        "Point at the right one with `--home DIR` (the folder `gateway dev` uses, e.g. "
+        "`gateway credential list --home ~/etranscript/.gateway`) or set GATEWAY_DATABASE_URL; "
+        "`gateway dev` or `gateway migrate` creates a new one."
+    )
 
 
 def ensure_dev_master_key(settings: Settings) -> Settings:

@@ -196,7 +196,7 @@ class OidcProvider:
         if not claims:
             raise SignInFailed("no_id_token")
         claims = dict(claims)
-        if self.config.groups_claim not in claims:
+        if any(name not in claims for name in (self.config.groups_claim, "email")):
             claims = await self._with_userinfo(token, claims)
         return Identity(
             issuer=str(claims["iss"]),
@@ -210,8 +210,9 @@ class OidcProvider:
     async def _with_userinfo(
         self, token: Mapping[str, Any], claims: dict[str, Any]
     ) -> dict[str, Any]:
-        """Providers that keep groups out of the ID token give them at the UserInfo endpoint;
-        its `sub` MUST match the ID token's (Core §5.3.2), else it is not this person's."""
+        """Providers that keep scope claims (groups, email) out of the ID token give them at the
+        UserInfo endpoint (Core §5.4); its `sub` MUST match the ID token's (§5.3.2), else it is
+        not this person's. The ID token's own claims win."""
         if not (await self.metadata()).get("userinfo_endpoint"):
             return claims
         try:

@@ -27,7 +27,8 @@ from uuid import UUID
 import asyncpg
 
 from gateway.audit import Actor, AuditEvent, record
-from gateway.errors import Conflict, NotFound, ValidationFailed
+from gateway.control import vendors
+from gateway.errors import Conflict, ConnectionNotReady, NotFound, ValidationFailed
 from gateway.ferpa import DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES, STUDENT_ID
 from gateway.outgoing.client import Endpoint
 from gateway.outgoing.failures import Failure
@@ -133,6 +134,12 @@ async def _students(stores: StoreRegistry, district: District, request: BatchReq
     return list(request.student_ids)
 
 
+def _refuse_unless_ready(connection: dict[str, Any]) -> None:
+    refusal = vendors.batch_refusal(connection)
+    if refusal is not None:
+        raise ConnectionNotReady(refusal, extra={"connection_id": str(connection["connection_id"])})
+
+
 async def queue_batch(
     conn: asyncpg.Connection,
     stores: StoreRegistry,
@@ -143,12 +150,15 @@ async def queue_batch(
     """Queue a batch for `district` and return it (as `report.batch_row` shows it).
 
     NotFound for a connection the district does not have; ValidationFailed for a bad request,
-    unknown students or an empty cohort; Conflict for a suspended district.
+    unknown students or an empty cohort; Conflict for a suspended district; ConnectionNotReady
+    (a Conflict saying why and how to fix it) unless the connection's latest test is valid, it
+    was not changed since, and it is not retired.
     """
     clean = validate_request(request)
     if not district.active:
         raise Conflict(f"District {district.lea_code} is suspended: nothing is released.")
     connection = await _connection_of(conn, district, clean.connection)
+    _refuse_unless_ready(await vendors.get(conn, connection["connection_id"]))
     students = await _students(stores, district, clean)
     selection: dict[str, Any] = (
         {"kind": "cohort", "cohort_year": clean.cohort_year, "count": len(students)}
@@ -156,6 +166,8 @@ async def queue_batch(
         else {"kind": "students", "count": len(students)}
     )
     async with conn.transaction():
+        # Again under a share lock: an edit or a retirement since the first check wins.
+        _refuse_unless_ready(await vendors.for_batch(conn, connection["connection_id"]))
         batch_id: int = await conn.fetchval(
             "INSERT INTO release_batches (district_id, connection_id, queued_by, selection,"
             " purpose, legal_basis, pesc_version, item_count)"

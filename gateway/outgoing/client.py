@@ -304,16 +304,16 @@ class VendorClient:
             response.headers.get("retry-after"),
         )
 
-    async def check_upload(self, endpoint: Endpoint, token: Token) -> int:
+    async def check_upload(self, endpoint: Endpoint, token: Token) -> tuple[int, str | None]:
         """An authenticated OPTIONS on the upload URL (safe: it stores nothing, RFC 9110
-        §9.3.7); the status code, for `failures.probe_upload_status` to judge."""
+        §9.3.7); the status code and Allow header, for `failures.probe_upload_status`."""
         response = await self._send(
             endpoint.upload_host,
             "OPTIONS",
             endpoint.upload_url,
             headers={"Authorization": f"Bearer {token.value}"},
         )
-        return response.status_code
+        return response.status_code, response.headers.get("allow")
 
 
 SecretsSource = Callable[[UUID], Awaitable[VendorSecrets]]

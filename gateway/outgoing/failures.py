@@ -14,6 +14,8 @@ Kinds (`Failure.kind`), and the reason the console shows for each:
     auth          401 from the auth server   key/secret or user name/password refused
     token         unexpected response        the token endpoint answered, but not with a token
     unauthorized  unexpected response        the upload endpoint refused a fresh token (401/403)
+    not_found     404 from the upload server  the connection test found no such Upload Path
+    method        405 from the upload server  the Upload Path does not take POST
     http_4xx      unexpected response        the upload endpoint refused the document
     http_5xx      unexpected response        the vendor failed (retried)
     unexpected    unexpected response        a redirect, or an answer that makes no sense
@@ -45,6 +47,8 @@ REASONS: Final[dict[str, str]] = {
     "auth": "401 from the auth server",
     "token": "unexpected response",
     "unauthorized": "unexpected response",
+    "not_found": "404 from the upload server",
+    "method": "405 from the upload server",
     "http_4xx": "unexpected response",
     "http_5xx": "unexpected response",
     "unexpected": "unexpected response",
@@ -149,6 +153,12 @@ def classify_token_answer(status: int, body: Any) -> Failure:
         )
     if 200 <= status < 300:
         return Failure("token", "Unexpected response: the auth server's answer has no access_token")
+    if status in (404, 405):
+        return Failure(
+            "token",
+            f"Unexpected response: the auth server answered {status}: check the Auth Path",
+            status=status,
+        )
     return Failure(
         "token", f"Unexpected response: the auth server answered {status}{suffix}", status=status
     )
@@ -198,21 +208,82 @@ def _seconds(value: str | None) -> float | None:
     return float(value.strip())
 
 
-def probe_upload_status(status: int) -> Failure | None:
-    """The connection test's rule for the upload endpoint (an authenticated OPTIONS request).
+def allows_post(allow: str | None) -> bool | None:
+    """Whether an Allow header (RFC 9110 §10.2.1) lists POST; None when there is none."""
+    if allow is None:
+        return None
+    return "POST" in {method.strip().upper() for method in allow.split(",")}
 
-    Reachable: any answer below 500 other than 401/403, so 200, 204, 404 and 405 all pass: the
-    server is up, speaks HTTP and took the token. 401/403 mean the token is not good for
-    uploads; 5xx means the vendor's side is failing.
+
+def probe_upload_status(status: int, allow: str | None = None) -> Failure | None:
+    """The connection test's rule for the upload endpoint, asked with an authenticated OPTIONS
+    (RFC 9110 §9.3.7: safe, it stores nothing). None means valid: the answer shows that the
+    path exists, that it takes POST, and that our fresh token is accepted. docs/connection-test.md
+    explains each case; in short:
+
+        2xx        valid, unless its Allow header lists methods without POST
+        405        valid only if its Allow header (which a 405 must carry, RFC 9110 §15.5.6)
+                   lists POST: the server does not answer OPTIONS, but takes uploads there
+        401, 403   the upload endpoint refused the token the auth server just granted
+        404, 410   no such Upload Path on that server
+        3xx        a redirect (never followed: a bearer token must not go to a second host)
+        5xx        the vendor is failing
+        other      an answer that does not show the path takes uploads
     """
+    post = allows_post(allow)
+    if 200 <= status < 300:
+        if post is False:
+            return Failure(
+                "method",
+                f"The upload path does not accept POST (OPTIONS answered {status}, Allow: "
+                f"{_methods(allow)}): check the Upload Path",
+                status=status,
+            )
+        return None
+    if status == 405:
+        if post:
+            return None
+        listed = f", Allow: {_methods(allow)}" if allow is not None else ""
+        return Failure(
+            "method",
+            f"The upload path does not accept POST (405{listed}): check the Upload Path",
+            status=status,
+        )
     if status in (401, 403):
         return Failure(
             "unauthorized",
-            f"Unexpected response: the upload endpoint answered {status} to a fresh token",
+            f"The upload endpoint answered {status} to the token the auth server just granted: "
+            "ask the vendor whether this account may upload",
+            status=status,
+        )
+    if status in (404, 410):
+        return Failure(
+            "not_found",
+            f"The upload path was not found ({status}): check the Upload Path (and Port)",
+            status=status,
+        )
+    if 300 <= status < 400:
+        return Failure(
+            "unexpected",
+            f"Unexpected response: the upload endpoint redirects ({status}); "
+            "use the address it redirects to",
             status=status,
         )
     if status >= 500:
         return Failure(
-            "http_5xx", f"Unexpected response: the upload endpoint answered {status}", status=status
+            "http_5xx",
+            f"Unexpected response: the upload endpoint answered {status} (the vendor is failing)",
+            status=status,
         )
-    return None
+    return Failure(
+        "unexpected",
+        f"Unexpected response: the upload endpoint answered {status} to OPTIONS",
+        status=status,
+    )
+
+
+def _methods(allow: str | None) -> str:
+    """An Allow header as shown: method tokens only, never more than a line."""
+    tokens = [m.strip().upper() for m in (allow or "").split(",") if m.strip()]
+    shown = [t for t in tokens if re.fullmatch(r"[A-Z]{1,20}", t)][:10]
+    return ", ".join(shown) or "none"

@@ -6,15 +6,18 @@ What the test does, with strict timeouts (5 s to connect, 5 s per read by defaul
 1. asks `auth server + auth path` for a token with the connection's grant: the password
    grant with client authentication (consumer key and secret as HTTP Basic, user name and
    password in the form), or client credentials;
-2. sends an authenticated OPTIONS to the upload URL. Reachable means any answer below 500
-   other than 401/403 (see `failures.probe_upload_status`); nothing is uploaded.
+2. sends an authenticated OPTIONS to the upload URL. Valid means the answer shows the path
+   exists, takes POST and accepts the token: a 2xx (whose Allow, if any, lists POST) or a 405
+   whose Allow lists POST; a 404, another 405, 401/403, 3xx or 5xx is a failure with its
+   reason (`failures.probe_upload_status`, docs/connection-test.md). Nothing is uploaded.
 
 For the console's Test button:
 
     result = await check_connection(svc.stores.control, svc.settings.master_keys, id, actor)
 
 `result.headline` is "Your connection is valid" or "Connection failed", `result.reason` the
-short label (DNS, TLS, refused, timeout, 401 from the auth server, unexpected response) and
+short label (DNS, TLS, refused, timeout, 401 from the auth server, 404 from the upload server,
+405 from the upload server, unexpected response) and
 `result.message` the sentence. No database connection is held while it waits on the network
 (at most about 2 x 10 s), so a page may run it as a background task, show "Test initiated" at
 once, and then read `last_test_at/ok/message` from `gateway.control.vendors.get`.
@@ -67,8 +70,8 @@ async def _exchange(
 ) -> int:
     """Token, then the upload check; the upload status, or VendorFailure."""
     token = await client.fetch_token(endpoint, secrets)
-    status = await client.check_upload(endpoint, token)
-    failure = probe_upload_status(status)
+    status, allow = await client.check_upload(endpoint, token)
+    failure = probe_upload_status(status, allow)
     if failure is not None:
         raise VendorFailure(failure)
     return status
@@ -121,7 +124,11 @@ async def check_connection(
         if own_http:
             await session.aclose()
     async with pool.acquire() as conn, conn.transaction():
-        await vendors.record_test(conn, connection_id, result.ok, result.message)
+        # Stored only if nobody edited the connection meanwhile: the result is for the values
+        # read above, and a batch may follow only a valid test of the values it will use.
+        await vendors.record_test(
+            conn, connection_id, result.ok, result.message, tested_version=row["updated_at"]
+        )
         await record(
             conn,
             AuditEvent(

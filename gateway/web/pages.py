@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.control import form_tokens
 from gateway.control.users import WebUser
 from gateway.errors import BadRequest
 from gateway.input_guard import UnstorableText, fields_storable
@@ -50,6 +51,8 @@ def _fmt_time(value: Any) -> str:
 
 
 _env.filters["when"] = _fmt_time
+# A fresh one-time token per rendered form (see gateway/control/form_tokens.py).
+_env.globals["new_form_token"] = form_tokens.new_token
 
 
 class ReadOnlyForDistricts:

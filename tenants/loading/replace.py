@@ -213,7 +213,7 @@ _UNLISTED = """
 SELECT u.student_id, s.first_name, s.last_name, u.since
   FROM unlisted_students u
   JOIN students s ON s.district_id = u.district_id AND s.student_id = u.student_id
- WHERE u.district_id = $1
+ WHERE u.district_id = $1 AND s.district_id = $1
  ORDER BY u.since DESC, u.student_id
  LIMIT $2
 """

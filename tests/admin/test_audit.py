@@ -12,15 +12,17 @@ import httpx
 
 from tests.admin.conftest import API, Operator, Setup
 from tests.admin.workload import do_everything
+from tests.outgoing.fake_vendor import FakeVendor
 
 
 async def test_every_write_is_audited_under_the_operator_credential(
     client: httpx.AsyncClient,
     operator: Operator,
     setup: Setup,
+    vendor: FakeVendor,
     control: asyncpg.Connection,
 ) -> None:
-    work = await do_everything(client, operator, setup)
+    work = await do_everything(client, operator, setup, vendor)
     response = await client.get(
         f"{API}/audit",
         params={"actor": operator.client_id, "actor_type": "operator", "limit": 1000},
@@ -60,8 +62,10 @@ async def _token_events(client: httpx.AsyncClient, operator: Operator) -> list[o
     return items
 
 
-async def test_filters_combine(client: httpx.AsyncClient, operator: Operator, setup: Setup) -> None:
-    work = await do_everything(client, operator, setup)
+async def test_filters_combine(
+    client: httpx.AsyncClient, operator: Operator, setup: Setup, vendor: FakeVendor
+) -> None:
+    work = await do_everything(client, operator, setup, vendor)
 
     async def search(**params: object) -> list[dict[str, object]]:
         response = await client.get(f"{API}/audit", params=params, headers=operator.headers)
@@ -87,8 +91,10 @@ async def test_filters_combine(client: httpx.AsyncClient, operator: Operator, se
     assert len(await search(actor=operator.client_id, until=tomorrow)) == len(mine)
 
 
-async def test_paging(client: httpx.AsyncClient, operator: Operator, setup: Setup) -> None:
-    await do_everything(client, operator, setup)
+async def test_paging(
+    client: httpx.AsyncClient, operator: Operator, setup: Setup, vendor: FakeVendor
+) -> None:
+    await do_everything(client, operator, setup, vendor)
     url = f"{API}/audit"
     params = {"actor": operator.client_id, "limit": 3}
     first = (await client.get(url, params=params, headers=operator.headers)).json()

@@ -188,3 +188,51 @@ async def test_unknown_districts_and_batches_are_404_and_a_suspended_district_40
     refused = await queue(client, operator, setup.lea, body)
     assert refused.status_code == 409
     assert "suspended" in refused.json()["detail"]
+
+
+async def test_queue_through_an_untested_connection_is_409_saying_why_and_how(
+    client: httpx.AsyncClient,
+    operator: Operator,
+    setup: Setup,
+    control: asyncpg.Connection,
+    vendor: FakeVendor,
+) -> None:
+    connection_id = await add_connection(
+        control, setup.lea, spec_for(vendor, name="Untested"), tested=False
+    )
+    body = {"connection_id": str(connection_id), "student_ids": [setup.student_id]}
+    response = await queue(client, operator, setup.lea, body)
+    assert response.status_code == 409
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["type"].endswith("connection-not-ready")
+    assert "never been tested" in problem["detail"]
+    assert f"POST /admin/api/v1/outgoing/{connection_id}/test" in problem["detail"]
+    shown = await client.get(f"{API}/outgoing/{connection_id}", headers=operator.headers)
+    assert "never been tested" in shown.json()["batch_refusal"]
+
+    tested = await client.post(f"{API}/outgoing/{connection_id}/test", headers=operator.headers)
+    assert tested.json()["ok"] is True
+    assert (await queue(client, operator, setup.lea, body)).status_code == 201
+    assert (await client.get(f"{API}/outgoing/{connection_id}", headers=operator.headers)).json()[
+        "batch_refusal"
+    ] is None
+
+
+async def test_a_used_connection_is_retired_not_a_dead_end(
+    client: httpx.AsyncClient, operator: Operator, setup: Setup, connection: UUID
+) -> None:
+    body = {"connection_id": str(connection), "student_ids": [setup.student_id]}
+    batch = (await queue(client, operator, setup.lea, body)).json()
+    url = f"{API}/outgoing/{connection}"
+
+    deleted = await client.delete(url, headers=operator.headers)
+    assert deleted.status_code == 409
+    assert f"POST /admin/api/v1/outgoing/{connection}/retire" in deleted.json()["detail"]
+    retired = await client.post(f"{url}/retire", headers=operator.headers)
+    assert retired.status_code == 200
+    assert (retired.json()["status"], retired.json()["batches"]) == ("retired", 1)
+    assert "is retired" in retired.json()["batch_refusal"]
+    report = await client.get(f"{API}/batches/{batch['batch_id']}", headers=operator.headers)
+    assert report.status_code == 200
+    assert (await queue(client, operator, setup.lea, body)).status_code == 409

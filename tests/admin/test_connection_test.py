@@ -36,7 +36,7 @@ async def test_a_valid_connection_is_valid_stored_and_audited(
     control: asyncpg.Connection,
     vendor: FakeVendor,
 ) -> None:
-    connection_id = await add_connection(control, setup.lea, spec_for(vendor))
+    connection_id = await add_connection(control, setup.lea, spec_for(vendor), tested=False)
 
     response = await run_test(client, operator, connection_id)
 
@@ -68,7 +68,7 @@ async def test_a_wrong_password_fails_with_the_reason(
     vendor: FakeVendor,
 ) -> None:
     connection_id = await add_connection(
-        control, setup.lea, spec_for(vendor, password=wrong_secret())
+        control, setup.lea, spec_for(vendor, password=wrong_secret()), tested=False
     )
 
     response = await run_test(client, operator, connection_id)

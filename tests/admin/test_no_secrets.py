@@ -12,6 +12,7 @@ from starlette.routing import Route
 from gateway.admin import api
 from tests.admin.conftest import API, Operator, Setup
 from tests.admin.workload import do_everything
+from tests.outgoing.fake_vendor import FakeVendor
 
 
 def readable_urls(values: dict[str, str]) -> list[str]:
@@ -25,9 +26,13 @@ def readable_urls(values: dict[str, str]) -> list[str]:
 
 
 async def test_no_listing_or_reading_contains_a_secret(
-    client: httpx.AsyncClient, operator: Operator, setup: Setup, control: asyncpg.Connection
+    client: httpx.AsyncClient,
+    operator: Operator,
+    setup: Setup,
+    vendor: FakeVendor,
+    control: asyncpg.Connection,
 ) -> None:
-    work = await do_everything(client, operator, setup)
+    work = await do_everything(client, operator, setup, vendor)
     hashes = await control.fetch(
         "SELECT s.secret_hash FROM credential_secrets s JOIN credentials c USING (credential_id)"
         " WHERE c.district_id = $1 OR c.client_id = $2",

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from gateway.admin import api
 from tests.admin.conftest import API, Operator, Setup
 from tests.admin.workload import do_everything
+from tests.outgoing.fake_vendor import FakeVendor
 
 METHODS = {"get", "post", "put", "delete", "patch"}
 
@@ -81,10 +82,10 @@ async def test_examples_fit_their_schemas(client: httpx.AsyncClient) -> None:
 
 
 async def test_real_answers_fit_the_documented_schemas_exactly(
-    client: httpx.AsyncClient, operator: Operator, setup: Setup
+    client: httpx.AsyncClient, operator: Operator, setup: Setup, vendor: FakeVendor
 ) -> None:
     spec = await document(client)
-    work = await do_everything(client, operator, setup)
+    work = await do_everything(client, operator, setup, vendor)
     values = {
         "lea": setup.lea,
         "client_id": work.client_id,
@@ -108,10 +109,10 @@ async def test_real_answers_fit_the_documented_schemas_exactly(
 
 
 async def test_write_answers_fit_the_documented_schemas_exactly(
-    client: httpx.AsyncClient, operator: Operator, setup: Setup
+    client: httpx.AsyncClient, operator: Operator, setup: Setup, vendor: FakeVendor
 ) -> None:
     spec = await document(client)
-    work = await do_everything(client, operator, setup)
+    work = await do_everything(client, operator, setup, vendor)
     for method, url, status, body in work.answers:
         path = template_of(method, url)
         answer = spec["paths"][path][method.lower()]["responses"][str(status)]

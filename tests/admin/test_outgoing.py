@@ -138,7 +138,7 @@ async def test_invalid_connections_are_422_with_every_field_named(
     meaning = connection(
         auth_server="auth.vendor.example",
         upload_server="https://upload.vendor.example/with/path",
-        auth_path="token",
+        auth_path="/oauth token",
         upload_port=0,
         username="u" * 101,
     )
@@ -204,3 +204,37 @@ async def test_unknown_districts_and_connections_are_404(
             await client.put(url, json=connection(), headers=operator.headers)
         ).status_code == 404
         assert (await client.delete(url, headers=operator.headers)).status_code == 404
+
+
+async def test_the_vendor_documentation_values_are_accepted_as_typed(
+    client: httpx.AsyncClient, operator: Operator, setup: Setup
+) -> None:
+    sent = connection(
+        name="Vendor as documented",
+        upload_server="http://transcripts.vendor.example",
+        upload_port=80,
+        upload_path="send-library-api/v1/pesc/highschool/transcript/1/3/0",
+    )
+    response = await client.post(
+        f"{API}/districts/{setup.lea}/outgoing", json=sent, headers=operator.headers
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["upload_path"] == "/send-library-api/v1/pesc/highschool/transcript/1/3/0"
+    assert body["upload_port"] == 80
+    assert body["upload_url"].startswith("http://transcripts.vendor.example:80/send-library-api/")
+
+
+async def test_an_upload_path_error_suggests_an_upload_path(
+    client: httpx.AsyncClient, operator: Operator, setup: Setup
+) -> None:
+    response = await client.post(
+        f"{API}/districts/{setup.lea}/outgoing",
+        json=connection(upload_path="/has space", upload_server="upload.example"),
+        headers=operator.headers,
+    )
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert "/oauth/token" not in errors["upload_path"]
+    assert "/v1/transcripts" in errors["upload_path"]
+    assert "https://upload.vendor.example" in errors["upload_server"]

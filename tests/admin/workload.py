@@ -18,6 +18,7 @@ from tenants.loading.template import write_template
 from tenants.loading.uploads import wait_all
 from tests.admin.conftest import API, Operator, Setup, remember_shared
 from tests.conftest import unique_lea
+from tests.outgoing.fake_vendor import CONSUMER_KEY, USERNAME, FakeVendor
 from tests.secrets_seen import remember
 
 
@@ -60,7 +61,9 @@ class Work:
         self.secrets.extend(values)
 
 
-async def do_everything(client: httpx.AsyncClient, operator: Operator, setup: Setup) -> Work:
+async def do_everything(
+    client: httpx.AsyncClient, operator: Operator, setup: Setup, vendor: FakeVendor
+) -> Work:
     work = Work(operator, setup)
     lea = setup.lea
     work.new_lea = unique_lea()
@@ -90,19 +93,18 @@ async def do_everything(client: httpx.AsyncClient, operator: Operator, setup: Se
     await work.call(client, "credential.import", "POST", "/credentials/import", json=imported)
     await work.call(client, "credential.revoke", "DELETE", f"/credentials/{imported['client_id']}")
 
-    vendor_secret, vendor_password = f"vs-{secrets.token_hex(10)}", f"vp-{secrets.token_hex(10)}"
-    work.sent(vendor_secret, vendor_password)
+    work.sent(vendor.consumer_secret, vendor.password)
     connection = {
         "name": "Workload vendor",
-        "auth_server": "https://auth.vendor.example",
+        "auth_server": vendor.base_url,
         "auth_path": "/oauth/token",
-        "upload_server": "https://upload.vendor.example",
-        "upload_port": 8443,
+        "upload_server": vendor.base_url,
+        "upload_port": vendor.port,
         "upload_path": "/upload",
-        "consumer_key": "key",
-        "consumer_secret": vendor_secret,
-        "username": "user",
-        "password": vendor_password,
+        "consumer_key": CONSUMER_KEY,
+        "consumer_secret": vendor.consumer_secret,
+        "username": USERNAME,
+        "password": vendor.password,
     }
     added = await work.call(
         client, "outgoing.add", "POST", f"/districts/{lea}/outgoing", json=connection
@@ -117,10 +119,17 @@ async def do_everything(client: httpx.AsyncClient, operator: Operator, setup: Se
         await work.call(client, "outgoing.add", "POST", f"/districts/{lea}/outgoing", json=spare)
     )["connection_id"]
     await work.call(client, "outgoing.remove", "DELETE", f"/outgoing/{spare_id}")
+    # A batch follows a valid test of the connection as it is now (after the rename).
+    await work.call(client, "outgoing.test", "POST", f"/outgoing/{work.connection_id}/test")
     release = {"connection_id": work.connection_id, "student_ids": [setup.student_id]}
     work.batch_id = (
         await work.call(client, "release.queue", "POST", f"/districts/{lea}/batches", json=release)
     )["batch_id"]
+    retire = f"/outgoing/{work.connection_id}/retire"
+    await work.call(client, "outgoing.retire", "POST", retire)
+    await work.call(
+        client, "outgoing.reinstate", "POST", f"/outgoing/{work.connection_id}/reinstate"
+    )
 
     work.email = f"workload-{secrets.token_hex(4)}@example.org"
     user = {"email": work.email, "role": "district", "district": lea}

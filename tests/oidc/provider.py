@@ -66,6 +66,7 @@ class OpenIdProvider:
         clients: list[dict[str, Any]],
         accounts: dict[str, dict[str, Any]],
         id_token_ttl: int = 3600,
+        userinfo_only_claims: bool = False,
     ) -> OpenIdProvider:
         missing = missing_provider()
         if missing:
@@ -79,6 +80,7 @@ class OpenIdProvider:
             "cookie_keys": [secrets.token_urlsafe(24)],
             "admin_token": admin_token,
             "id_token_ttl": id_token_ttl,
+            "userinfo_only_claims": userinfo_only_claims,
         }
         path = workdir / "oidc-provider.json"
         path.write_text(json.dumps(config))

@@ -18,7 +18,14 @@ import pytest
 from gateway.control import users
 from tests.conftest import PgDatabase
 from tests.factories import CONSUMER_ACTOR
-from tests.oidc.world import CLIENT_ID, PROVIDER_NAME, OidcWorld, provider_logout, sign_in
+from tests.oidc.world import (
+    CLIENT_ID,
+    PROVIDER_NAME,
+    OidcWorld,
+    ensure_break_glass,
+    provider_logout,
+    sign_in,
+)
 from tests.web.browser import LiveServer
 
 AUDIT_WAIT = 30.0  # the audit buffer writes every 0.2 s; this only bounds a broken run
@@ -256,15 +263,7 @@ async def test_the_sign_in_page_offers_the_provider_and_local_sign_in_below(
 ) -> None:
     world = oidc_world
     async with gateway_app.state.services.stores.control.acquire() as conn:
-        if not await users.any_local(conn):
-            await users.add(
-                conn,
-                email="breakglass@dpi.example.gov",
-                role="operator",
-                lea_code=None,
-                password="break glass passphrase 42",
-                actor=CONSUMER_ACTOR,
-            )
+        await ensure_break_glass(conn)
     async with browser() as client:
         page = (await client.get(world.a.url("/login"))).text
     assert f"Sign in with {PROVIDER_NAME}" in page

@@ -27,13 +27,15 @@ import httpx
 import pytest
 from starlette.datastructures import Secret
 
+from gateway.control import users
 from gateway.settings import OidcSettings
 from tests.conftest import PgDatabase, unique_lea
-from tests.factories import add_district
+from tests.factories import CONSUMER_ACTOR, add_district
 from tests.oidc.provider import OpenIdProvider, missing_provider, new_key
 from tests.secrets_seen import remember
 from tests.web.browser import LiveServer, free_socket, start_server
 
+BREAK_GLASS_PASSWORD = "break glass passphrase 42"
 CLIENT_ID = "etranscript-gateway"
 KEY_CLIENT_ID = "etranscript-gateway-pkjwt"  # authenticates with private_key_jwt
 PROVIDER_NAME = "NCID (test)"
@@ -230,3 +232,17 @@ async def provider_logout(client: httpx.AsyncClient, world: OidcWorld) -> None:
         page.url.join(_form_action(page.text)), data={"xsrf": xsrf.group(1), "logout": "yes"}
     )
     assert done.status_code in (200, 302, 303), done.text
+
+
+async def ensure_break_glass(conn: asyncpg.Connection) -> None:
+    """A local operator account exists (the sign-in page then shows the password form)."""
+    remember(BREAK_GLASS_PASSWORD)
+    if not await users.any_local(conn):
+        await users.add(
+            conn,
+            email="breakglass@dpi.example.gov",
+            role="operator",
+            lea_code=None,
+            password=BREAK_GLASS_PASSWORD,
+            actor=CONSUMER_ACTOR,
+        )

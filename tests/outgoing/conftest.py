@@ -148,8 +148,15 @@ def spec_for(vendor: FakeVendor, **overrides: Any) -> ConnectionSpec:
 
 
 async def add_connection(
-    conn: asyncpg.Connection, lea: str, spec: ConnectionSpec, *, allow_insecure: bool = False
+    conn: asyncpg.Connection,
+    lea: str,
+    spec: ConnectionSpec,
+    *,
+    allow_insecure: bool = False,
+    tested: bool = True,
 ) -> UUID:
+    """A new connection; with `tested`, already carrying a valid test result (see
+    `mark_tested`), so that batches may be queued through it."""
     created = await vendors.add(
         conn,
         SESSION_MASTER_KEYS,
@@ -159,7 +166,23 @@ async def add_connection(
         allow_insecure=allow_insecure,
     )
     connection_id: UUID = created["connection_id"]
+    if tested:
+        await mark_tested(conn, connection_id)
     return connection_id
+
+
+async def mark_tested(conn: asyncpg.Connection, connection_id: UUID) -> None:
+    """Store a valid test result for the connection's current values, as a passing test does.
+
+    For tests of what happens after queueing (deliveries, retries, refusals by the vendor):
+    their connections break on purpose, as a vendor's would after a test had passed (a rotated
+    password, an outage). What a test itself decides is covered by test_connection_test_cases.
+    """
+    row = await vendors.get(conn, connection_id)
+    stored = await vendors.record_test(
+        conn, connection_id, True, "valid (fixture)", tested_version=row["updated_at"]
+    )
+    assert stored
 
 
 MakeConnection = Callable[..., Awaitable[UUID]]

@@ -9,7 +9,9 @@ port), so the gateway's client meets real sockets, timeouts and status codes.
     POST /upload        Bearer token; stores the body under its Idempotency-Key. A repeated
                         key answers 200 with the first reference and stores nothing. Every call
                         is counted (`upload_calls`), so tests can tell retries from duplicates.
-    OPTIONS /upload     Bearer token; 204.
+    OPTIONS /upload     Bearer token; 204 (or `options_status`, after `options_delay`).
+    SEED_PATH           the same upload endpoint at the path a vendor's documentation gave.
+    GET /status         exists, but not for POST: OPTIONS answers 405 with Allow: GET.
 
 Faults (`Faults`) are switched per test with `reset(Faults(...))`.
 """
@@ -35,6 +37,8 @@ from starlette.routing import Route
 from tests.secrets_seen import remember
 
 CONSUMER_KEY = "district-920-gateway"
+# The Upload Path exactly as a vendor's documentation wrote it: no leading slash.
+SEED_PATH = "send-library-api/v1/pesc/highschool/transcript/1/3/0"
 USERNAME = "wcpss-registrar"
 
 
@@ -48,6 +52,7 @@ class Faults:
     every_upload_delay: float = 0.0  # each upload waits this long (to keep work in flight)
     expire_after: int | None = None  # after N stored documents, every token so far expires
     options_status: int = 204
+    options_delay: float = 0.0  # seconds before OPTIONS answers (a timeout)
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,9 @@ class FakeVendor:
                 Route("/oauth/token", self._token, methods=["POST"]),
                 Route("/upload", self._upload, methods=["POST"]),
                 Route("/upload", self._options, methods=["OPTIONS"]),
+                Route(f"/{SEED_PATH}", self._upload, methods=["POST"]),
+                Route(f"/{SEED_PATH}", self._options, methods=["OPTIONS"]),
+                Route("/status", self._status, methods=["GET"]),
             ]
         )
 
@@ -230,7 +238,13 @@ class FakeVendor:
             return self._expired()
         with self._lock:
             status = self._state.faults.options_status
+            delay = self._state.faults.options_delay
+        if delay:
+            await asyncio.sleep(delay)
         return Response(status_code=status, headers={"Allow": "POST, OPTIONS"})
+
+    async def _status(self, _request: Request) -> Response:
+        return JSONResponse({"status": "up"})
 
     async def _upload(self, request: Request) -> Response:
         body = await request.body()

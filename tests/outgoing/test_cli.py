@@ -17,7 +17,7 @@ from tests.cli.conftest import Invoke, cli_env
 from tests.cli.conftest import gateway_cli as gateway_cli  # the fixture, for this folder
 from tests.conftest import REPO, PgDatabase
 from tests.outgoing.conftest import ReleaseDistrict, deliver, wrong_secret
-from tests.outgoing.fake_vendor import CONSUMER_KEY, USERNAME, FakeVendor
+from tests.outgoing.fake_vendor import CONSUMER_KEY, SEED_PATH, USERNAME, FakeVendor
 from tests.secrets_seen import SEEN, Tee
 
 
@@ -43,6 +43,8 @@ async def add_vendor(
     secrets_in = f"{vendor.consumer_secret}\n{password or vendor.password}\n"
     result = await gateway_cli(*vendor_args(vendor, lea, name), input=secrets_in)
     added: dict[str, object] = json.loads(result.stdout)
+    if password is None:  # as an operator does before a release: test it
+        await gateway_cli("vendor", "test", str(added["connection_id"]))
     return added
 
 
@@ -68,6 +70,27 @@ async def test_vendor_add_list_test_and_remove(
     assert json.loads(removed.stdout)["name"] == "Parchment CLI"
     after = json.loads((await gateway_cli("vendor", "list", "--district", lea, "--json")).stdout)
     assert "Parchment CLI" not in [c["name"] for c in after]
+
+
+async def test_vendor_values_as_documented_are_accepted_and_test_green(
+    gateway_cli: Invoke, release_district: ReleaseDistrict, vendor: FakeVendor
+) -> None:
+    secrets_in = f"{vendor.consumer_secret}\n{vendor.password}\n"
+    args = vendor_args(vendor, release_district.lea, "As documented")
+    # http on port 80 to a vendor's host, and the path without its leading slash: as typed.
+    elsewhere = [*args]
+    elsewhere[elsewhere.index("--upload-server") + 1] = "http://transcripts.vendor.example"
+    elsewhere[elsewhere.index("--upload-port") + 1] = "80"
+    elsewhere[elsewhere.index("--upload-path") + 1] = SEED_PATH
+    saved = json.loads((await gateway_cli(*elsewhere, input=secrets_in)).stdout)
+    assert saved["upload_url"] == f"http://transcripts.vendor.example:80/{SEED_PATH}"
+
+    args[args.index("--upload-path") + 1] = SEED_PATH
+    args[args.index("--name") + 1] = "As documented, on loopback"
+    added = json.loads((await gateway_cli(*args, input=secrets_in)).stdout)
+    assert added["upload_url"] == f"{vendor.base_url}/{SEED_PATH}"
+    tested = await gateway_cli("vendor", "test", str(added["connection_id"]), "--json")
+    assert json.loads(tested.stdout)["headline"] == "Your connection is valid"
 
 
 async def test_vendor_test_json_from_a_real_process_is_only_json(

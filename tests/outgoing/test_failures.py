@@ -122,8 +122,23 @@ def test_retry_after_seconds_are_kept_and_dates_ignored() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "reachable"),
-    [(200, True), (204, True), (404, True), (405, True), (401, False), (403, False), (500, False)],
+    ("status", "allow", "valid"),
+    [
+        (200, None, True),
+        (204, "POST, OPTIONS", True),
+        (204, "GET, HEAD", False),  # exists, but takes no uploads
+        (405, "OPTIONS, post", True),  # no OPTIONS handler, but POST is allowed there
+        (405, "GET, HEAD", False),
+        (405, None, False),
+        (404, None, False),
+        (410, None, False),
+        (401, None, False),
+        (403, "POST", False),
+        (301, None, False),
+        (400, None, False),
+        (500, None, False),
+        (503, "POST", False),
+    ],
 )
-def test_probe_rule_for_the_upload_endpoint(status: int, reachable: bool) -> None:
-    assert (probe_upload_status(status) is None) == reachable
+def test_probe_rule_for_the_upload_endpoint(status: int, allow: str | None, valid: bool) -> None:
+    assert (probe_upload_status(status, allow) is None) == valid

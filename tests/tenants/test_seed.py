@@ -286,7 +286,7 @@ async def test_cli_migrates_seeds_and_reports_json(scratch: Settings) -> None:
 
     def invoke(*extra: str) -> dict[str, object]:
         result = runner.invoke(
-            seed_command, [*args, *extra], obj=CliState(scratch), catch_exceptions=False
+            seed_command, [*args, *extra], obj=CliState.of(scratch), catch_exceptions=False
         )
         assert result.exit_code == 0, result.output
         data: dict[str, object] = json.loads(result.stdout)
@@ -300,6 +300,6 @@ async def test_cli_migrates_seeds_and_reports_json(scratch: Settings) -> None:
     assert again["districts_skipped"] == 2 and again["total_rows"] == 0
 
     table = await asyncio.to_thread(
-        runner.invoke, seed_command, args, obj=CliState(scratch), catch_exceptions=False
+        runner.invoke, seed_command, args, obj=CliState.of(scratch), catch_exceptions=False
     )
     assert "Rows loaded" in table.stdout and "already had data" in table.stdout

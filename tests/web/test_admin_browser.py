@@ -64,7 +64,7 @@ async def add_district(page: Page) -> str:
     await page.goto("/admin/districts")
     await page.get_by_label("LEA code", exact=True).fill(lea)
     await page.get_by_label("Name", exact=True).fill(f"Browser County {lea}")
-    await page.get_by_label("Kind").select_option("lea")
+    await page.get_by_label("Kind", exact=True).select_option("lea")
     await page.get_by_role("button", name="Add district").click()
     await expect(page).to_have_url(re.compile(rf"/admin/districts/{lea}\?notice=district-added$"))
     await expect(page.get_by_role("status")).to_have_text("District added.")
@@ -116,6 +116,37 @@ async def test_operator_creates_an_incoming_connection_and_shares_it_once(
     await expect(incoming).to_contain_text("••••••••")
     assert secret not in await page.content()
     await screenshot(page, "admin-district")
+
+
+async def test_a_reload_of_the_information_to_share_issues_no_second_credential(
+    page: Page, operator_email: str, control: asyncpg.Connection
+) -> None:
+    await signed_in(page, operator_email)
+    consumer = await add_consumer(page)
+    lea = await add_district(page)
+    await page.get_by_role("link", name="New incoming connection").click()
+    await page.get_by_label("Name", exact=True).fill("CFNC reloaded")
+    await page.get_by_label("Consumer").select_option(consumer)
+    await page.get_by_role("button", name="Create connection").click()
+    await expect(page.get_by_role("heading", name="Information to Share")).to_be_visible()
+    secret = (await page.locator("#share-secret").inner_text()).strip()
+    remember(secret)
+
+    # The browser re-posts the form (a reload of a POST answer); the gateway recognises it.
+    await page.reload()
+    await expect(page).to_have_url(
+        re.compile(rf"/admin/districts/{lea}\?notice=incoming-already-created$")
+    )
+    await expect(page.get_by_role("status")).to_contain_text("This form was already sent")
+    assert secret not in await page.content()  # shown once, never again
+    listed = [c for c in await credentials_of(control, lea) if c["status"] == "active"]
+    assert len(listed) == 1, listed
+
+
+async def credentials_of(control: asyncpg.Connection, lea: str) -> list[dict[str, object]]:
+    from gateway.control import credentials
+
+    return await credentials.list_credentials(control, lea)
 
 
 async def test_operator_sees_outgoing_validation_errors_then_saves(

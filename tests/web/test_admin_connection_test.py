@@ -38,7 +38,7 @@ async def lea(owner_conn: asyncpg.Connection) -> str:
 
 
 async def connect(control: asyncpg.Connection, lea: str, vendor: FakeVendor, **kw: Any) -> UUID:
-    return await add_connection(control, lea, spec_for(vendor, **kw))
+    return await add_connection(control, lea, spec_for(vendor, **kw), tested=False)
 
 
 async def status(console: Console, connection_id: UUID) -> dict[str, Any]:

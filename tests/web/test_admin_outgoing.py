@@ -63,7 +63,9 @@ async def test_bad_input_shows_each_error_next_to_its_field_and_saves_nothing(
     assert response.headers["cache-control"] == "no-store"
     assert error_of(response.text, "auth_server").startswith("A URL with scheme and host")
     assert error_of(response.text, "upload_server").startswith("A URL with scheme and host")
-    assert error_of(response.text, "upload_port") == "A port number from 1 to 65535"
+    assert error_of(response.text, "upload_port").startswith(
+        "A port number from 1 to 65535, e.g. 443"
+    )
     assert error_of(response.text, "username") == "At most 100 characters"
     assert error_of(response.text, "auth_path") == "Required"
     assert error_of(response.text, "consumer_key") == "Required"
@@ -72,7 +74,9 @@ async def test_bad_input_shows_each_error_next_to_its_field_and_saves_nothing(
     assert 'value="not a url"' in response.text and 'value="0"' in response.text
     assert typed["consumer_secret"] not in response.text and typed["password"] not in response.text
     too_big = await console.post(f"/admin/districts/{lea}/outgoing", **valid(upload_port="70000"))
-    assert error_of(too_big.text, "upload_port") == "A port number from 1 to 65535"
+    assert error_of(too_big.text, "upload_port").startswith(
+        "A port number from 1 to 65535, e.g. 443"
+    )
     assert await vendors.list_connections(control, lea) == []
 
 
@@ -85,7 +89,9 @@ async def test_every_field_is_required_on_create(
         assert error_of(response.text, name) == "Required"
     for name in ("consumer_key", "consumer_secret", "username", "password"):
         assert error_of(response.text, name) == "Required"
-    assert error_of(response.text, "upload_port") == "A port number from 1 to 65535"
+    assert error_of(response.text, "upload_port").startswith(
+        "A port number from 1 to 65535, e.g. 443"
+    )
     assert error_of(response.text, "grant_type")
     assert await vendors.list_connections(control, lea) == []
 
@@ -174,3 +180,40 @@ async def test_a_connection_is_reached_only_through_its_own_district(
     assert (await console.post(f"{wrong}/delete")).status_code == 404
     assert (await console.get(f"/admin/districts/{lea}/outgoing/not-a-uuid")).status_code == 404
     assert len(await vendors.list_connections(control, lea)) == 1
+
+
+async def test_the_vendor_documentation_values_are_saved_as_typed(
+    console: Console, control: asyncpg.Connection, lea: str
+) -> None:
+    typed = valid(
+        upload_server="http://transcripts.vendor.example",
+        upload_port="80",
+        upload_path="send-library-api/v1/pesc/highschool/transcript/1/3/0",
+    )
+    created = await console.post(f"/admin/districts/{lea}/outgoing", **typed)
+    assert created.status_code == 303, error_of(created.text, "upload_path")
+    [saved] = await vendors.list_connections(control, lea)
+    assert saved["upload_path"] == "/send-library-api/v1/pesc/highschool/transcript/1/3/0"
+    assert saved["upload_url"] == (
+        "http://transcripts.vendor.example:80/send-library-api/v1/pesc/highschool/transcript/1/3/0"
+    )
+
+
+async def test_each_field_error_suggests_an_example_of_that_field(
+    console: Console, control: asyncpg.Connection, lea: str
+) -> None:
+    typed = valid(
+        auth_server="auth.vendor.example",
+        upload_server="upload.vendor.example/with/path",
+        auth_path="/has space",
+        upload_path="/has space",
+    )
+    response = await console.post(f"/admin/districts/{lea}/outgoing", **typed)
+    assert response.status_code == 422
+    assert "https://auth.vendor.example" in error_of(response.text, "auth_server")
+    assert "https://upload.vendor.example" in error_of(response.text, "upload_server")
+    assert "auth" not in error_of(response.text, "upload_server")
+    assert "/oauth/token" in error_of(response.text, "auth_path")
+    upload_path_error = error_of(response.text, "upload_path")
+    assert "/oauth/token" not in upload_path_error and "/v1/transcripts" in upload_path_error
+    assert await vendors.list_connections(control, lea) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -38,7 +39,10 @@ class Console:
         return await self.client.get(path, params=params) if params else await self.client.get(path)
 
     async def post(self, path: str, **data: str) -> httpx.Response:
-        return await self.client.post(path, data={"csrf_token": self.token, **data})
+        """Post a form as freshly loaded: with a new one-time form token unless `form_token`
+        is given (a reload posts the same one again)."""
+        fresh = {"form_token": secrets.token_urlsafe(16)}
+        return await self.client.post(path, data={"csrf_token": self.token, **fresh, **data})
 
 
 async def sign_in_operator(client: httpx.AsyncClient, control: asyncpg.Connection) -> Console:

@@ -8,22 +8,28 @@ import re
 
 import pytest
 from playwright.async_api import Browser, expect
+from starlette.applications import Starlette
 
-from tests.oidc.world import PROVIDER_NAME, OidcWorld
+from tests.oidc.world import PROVIDER_NAME, OidcWorld, ensure_break_glass
 from tests.web.browser import LAPTOP, screenshot
 
 pytestmark = pytest.mark.browser
 
 
 async def test_district_staff_sign_in_through_the_provider(
-    browser: Browser, oidc_world: OidcWorld
+    browser: Browser, oidc_world: OidcWorld, gateway_app: Starlette
 ) -> None:
     world = oidc_world
+    async with gateway_app.state.services.stores.control.acquire() as conn:
+        await ensure_break_glass(conn)
     context = await browser.new_context(viewport=LAPTOP)
     context.set_default_timeout(15_000)
     try:
         page = await context.new_page()
         await page.goto(world.a.url("/login"))
+        # The provider first; the break-glass form below it.
+        await expect(page.get_by_role("heading", name="Local account")).to_be_visible()
+        await screenshot(page, "sign-in-with-provider")
         await page.get_by_role("link", name=f"Sign in with {PROVIDER_NAME}").click()
         # The provider's page, on the provider's origin.
         await page.wait_for_url(re.compile(re.escape(world.issuer) + r"/interaction/"))

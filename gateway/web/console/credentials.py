@@ -14,7 +14,7 @@ from gateway.control import consumers, credentials
 from gateway.errors import BadRequest, Conflict
 from gateway.web.auth import SessionUser
 from gateway.web.console.endpoint import console_page
-from gateway.web.console.request import actor_for, control_db, done, notice
+from gateway.web.console.request import actor_for, claim_form, control_db, done, notice
 from gateway.web.console.share import share_page
 from gateway.web.pages import field, form, render
 
@@ -66,7 +66,10 @@ async def credential_rotate(request: Request, user: SessionUser) -> Response:
     if choice is None:
         raise BadRequest("Choose how long the current secret keeps working.")
     label, overlap = choice
-    async with control_db(request) as conn:
+    async with control_db(request) as conn, conn.transaction():
+        # A reload of the new secret's page posts this form again: rotate once only.
+        if not await claim_form(request, conn, data):
+            return done("/admin/credentials", "credential-already-rotated")
         issued = await credentials.rotate(
             conn, request.path_params["client_id"], overlap=overlap, actor=actor_for(request, user)
         )

@@ -3,7 +3,9 @@ incoming connections (credentials) and outgoing connections (vendors), suspend a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,6 +20,30 @@ from gateway.web.pages import field, form, redirect, render
 
 KINDS = [("lea", "LEA (school district)"), ("charter", "Charter school")]
 LABELS = {"lea": "LEA code", "name": "Name", "kind": "Kind"}
+
+
+STATUSES = [("active", "Active"), ("suspended", "Suspended")]
+PER_PAGE = 50
+
+
+def list_query(params: Mapping[str, str]) -> districts.DistrictQuery:
+    """The list's filters from the query string; unknown values mean no filter."""
+    status = params.get("status", "")
+    kind = params.get("kind", "")
+    raw_page = params.get("page", "1")
+    return districts.DistrictQuery(
+        search=params.get("q", "").strip()[:100],
+        status=status if status in districts.STATUSES else "",
+        kind=kind if kind in districts.KINDS else "",
+        page=int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 1,
+        per_page=PER_PAGE,
+    )
+
+
+def filter_params(query: districts.DistrictQuery) -> str:
+    """The filters as a query string for the pager's links (page left out)."""
+    kept = {"q": query.search, "status": query.status, "kind": query.kind}
+    return urlencode({k: v for k, v in kept.items() if v})
 
 
 def district_url(lea_code: str) -> str:
@@ -38,15 +64,17 @@ async def _list_page(
     entered: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    search = request.query_params.get("q", "").strip()[:100]
+    query = list_query(request.query_params)
     async with control_db(request) as conn:
-        rows = await districts.list_all(conn, search)
+        found = await districts.page_of(conn, query)
     return render(
         request,
         "admin/districts.html",
         status=status,
-        districts=rows,
-        q=search,
+        found=found,
+        query=query,
+        filters=filter_params(query),
+        statuses=STATUSES,
         kinds=KINDS,
         labels=LABELS,
         errors=errors or {},

@@ -1,7 +1,8 @@
 """Console: a district's incoming connections (consumer credentials).
 
 New → the credential is generated and the *Information to Share* is shown on the POST
-response, the only time the secret ever appears (it is stored as a hash only). Save keeps it;
+response, the only time the secret ever appears (it is stored as a hash only); the form's
+one-time token makes a reload of that page harmless (it redirects, issuing nothing). Save keeps it;
 Cancel revokes it at once. Delete asks first, then revokes: the consumer loses access at once.
 """
 
@@ -20,7 +21,7 @@ from gateway.errors import Conflict, NotFound, ValidationFailed
 from gateway.web.auth import SessionUser
 from gateway.web.console.districts import district_url
 from gateway.web.console.endpoint import console_page
-from gateway.web.console.request import actor_for, control_db, done, values
+from gateway.web.console.request import actor_for, claim_form, control_db, done, values
 from gateway.web.console.share import share_page
 from gateway.web.pages import form, render
 
@@ -71,19 +72,23 @@ async def incoming_create(request: Request, user: SessionUser) -> Response:
         return await _new_page(request, errors, entered, 422)
     async with control_db(request) as conn:
         district = await districts.get(conn, request.path_params["lea"])
+        base = district_url(district["lea_code"])
         try:
-            issued = await credentials.issue(
-                conn,
-                lea_code=district["lea_code"],
-                consumer=entered["consumer"],
-                label=entered["name"],
-                actor=actor_for(request, user),
-            )
+            async with conn.transaction():
+                # A reload of the Information to Share posts this form again: no second pair.
+                if not await claim_form(request, conn, data):
+                    return done(base, "incoming-already-created")
+                issued = await credentials.issue(
+                    conn,
+                    lea_code=district["lea_code"],
+                    consumer=entered["consumer"],
+                    label=entered["name"],
+                    actor=actor_for(request, user),
+                )
         except ValidationFailed as exc:
             return await _new_page(request, exc.errors, entered, 422)
         except NotFound:  # the district exists (above): it is the consumer that does not
             return await _new_page(request, {"consumer": "No such consumer"}, entered, 422)
-    base = district_url(district["lea_code"])
     return share_page(
         request,
         issued,

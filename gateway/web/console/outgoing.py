@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.control import districts, vendors
-from gateway.errors import NotFound, ValidationFailed
+from gateway.errors import Conflict, NotFound, ValidationFailed
 from gateway.request_context import services
 from gateway.settings import MasterKey
 from gateway.web.auth import SessionUser
@@ -48,15 +48,21 @@ class Field:
         return self.type == "password"
 
 
+_EG = vendors.EXAMPLES
 FIELDS = (
     Field("name", "Name", hint="For example: Parchment", maxlength=200),
-    Field("auth_server", "Auth Server", "url", "Scheme and host, e.g. https://auth.vendor.example"),
-    Field("auth_path", "Auth Path", hint="Starts with /, e.g. /oauth/token", maxlength=500),
+    Field("auth_server", "Auth Server", "url", f"Scheme and host, e.g. {_EG['auth_server']}"),
+    Field("auth_path", "Auth Path", hint=f"e.g. {_EG['auth_path']}", maxlength=500),
+    Field("upload_server", "Upload Server", "url", f"Scheme and host, e.g. {_EG['upload_server']}"),
     Field(
-        "upload_server", "Upload Server", "url", "Scheme and host, e.g. https://up.vendor.example"
+        "upload_port", "Upload Port", hint=f"1 to 65535: {_EG['upload_port']}", inputmode="numeric"
     ),
-    Field("upload_port", "Upload Port", hint="1 to 65535 (443 for https)", inputmode="numeric"),
-    Field("upload_path", "Upload Path", hint="Starts with /, e.g. /api/transcripts", maxlength=500),
+    Field(
+        "upload_path",
+        "Upload Path",
+        hint=f"As the vendor gives it, e.g. {_EG['upload_path']}",
+        maxlength=500,
+    ),
     Field("consumer_key", "Consumer Key", maxlength=500),
     Field("consumer_secret", "Consumer Secret", "password"),
     Field("username", "User Name", hint="At most 100 characters"),
@@ -190,18 +196,44 @@ async def outgoing_update(request: Request, user: SessionUser) -> Response:
 
 
 async def outgoing_delete_confirm(request: Request, user: SessionUser) -> Response:
+    """Delete, for a connection nothing refers to; Retire, for one that batches used (their
+    reports name it, so it is kept): one confirmation page either way, never a dead end."""
     async with control_db(request) as conn:
         row = await _connection_of(conn, request.path_params["lea"], request.path_params["id"])
+    return _confirm(request, row)
+
+
+def _confirm(request: Request, row: dict[str, Any], status: int = 200) -> Response:
     base = district_url(row["lea_code"])
+    target = f"{base}/outgoing/{row['connection_id']}"
+    if row["batches"]:
+        plural = "batch was" if row["batches"] == 1 else "batches were"
+        return render(
+            request,
+            "admin/confirm.html",
+            status=status,
+            title=f"Retire outgoing connection “{row['name']}”?",
+            lines=[
+                f"{row['batches']} {plural} released through it, so it is kept: its batches and "
+                "their eTranscript Batch Reports stay as they are.",
+                "Retired, it stays listed with its history, and no new batch can be queued "
+                "through it. Batches already queued finish.",
+            ],
+            action=f"{target}/retire",
+            button="Retire connection",
+            back=base,
+            fields={},
+        )
     return render(
         request,
         "admin/confirm.html",
+        status=status,
         title=f"Delete outgoing connection “{row['name']}”?",
         lines=[
             f"Releases from {row['lea_code']} will no longer be sent to {row['upload_url']}.",
             "Its stored consumer secret and password are deleted with it.",
         ],
-        action=f"{base}/outgoing/{row['connection_id']}/delete",
+        action=f"{target}/delete",
         button="Delete connection",
         back=base,
         fields={},
@@ -212,8 +244,20 @@ async def outgoing_delete(request: Request, user: SessionUser) -> Response:
     await form(request)
     async with control_db(request) as conn:
         row = await _connection_of(conn, request.path_params["lea"], request.path_params["id"])
-        await vendors.remove(conn, row["connection_id"], actor_for(request, user))
+        try:
+            await vendors.remove(conn, row["connection_id"], actor_for(request, user))
+        except Conflict:  # a batch used it after the page was shown: offer to retire it
+            row = await _connection_of(conn, row["lea_code"], row["connection_id"])
+            return _confirm(request, row, status=409)
     return done(district_url(row["lea_code"]), "outgoing-removed")
+
+
+async def outgoing_retire(request: Request, user: SessionUser) -> Response:
+    await form(request)
+    async with control_db(request) as conn:
+        row = await _connection_of(conn, request.path_params["lea"], request.path_params["id"])
+        await vendors.retire(conn, row["connection_id"], actor_for(request, user))
+    return done(district_url(row["lea_code"]), "outgoing-retired")
 
 
 def routes() -> list[Route]:
@@ -225,4 +269,5 @@ def routes() -> list[Route]:
         console_page(prefix + "/{id:uuid}", outgoing_update, ["POST"]),
         console_page(prefix + "/{id:uuid}/delete", outgoing_delete_confirm),
         console_page(prefix + "/{id:uuid}/delete", outgoing_delete, ["POST"]),
+        console_page(prefix + "/{id:uuid}/retire", outgoing_retire, ["POST"]),
     ]

@@ -18,6 +18,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from gateway.audit import Actor
+from gateway.control import form_tokens
+from gateway.errors import BadRequest
 from gateway.request_context import client_address, services
 from gateway.web.auth import SessionUser
 from gateway.web.pages import field, redirect
@@ -33,11 +35,31 @@ NOTICES = {
     "outgoing-added": "Outgoing connection added.",
     "outgoing-updated": "Outgoing connection saved.",
     "outgoing-removed": "Outgoing connection deleted.",
+    "outgoing-retired": "Outgoing connection retired: kept with its batch history, used by no new batch.",
     "consumer-added": "Consumer added.",
     "credential-revoked": "Credential revoked: its tokens stop working at once.",
     "user-disabled": "User disabled: their sessions have ended.",
     "user-active": "User enabled.",
+    # A reload of a page that showed something once: the form was not acted on again.
+    "incoming-already-created": "This form was already sent: the incoming connection it created "
+    "is listed below. Its secret was shown once and cannot be shown again; if it was not saved, "
+    "delete that connection and create a new one.",
+    "credential-already-rotated": "This rotation was already done: its new secret was shown once "
+    "and cannot be shown again; if it was not saved, rotate the credential again.",
+    "user-already-invited": "This form was already sent: its set-password link was shown once "
+    "and cannot be shown again; if it was not sent to the user, make a new link.",
 }
+
+
+async def claim_form(request: Request, conn: asyncpg.Connection, data: FormData) -> bool:
+    """The form's one-time token (gateway/control/form_tokens.py), claimed in the caller's
+    transaction: False when this form was already acted on (a reload re-posting it)."""
+    token = field(data, form_tokens.FIELD)
+    if not 16 <= len(token) <= 64:
+        raise BadRequest("This form is out of date: reload the page and send it again.")
+    user = request.user
+    assert isinstance(user, SessionUser)  # operator() ran first
+    return await form_tokens.claim(conn, user.session.csrf_token, token)
 
 
 def actor_for(request: Request, user: SessionUser) -> Actor:

@@ -13,7 +13,7 @@ from gateway.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from gateway.request_context import services
 from gateway.web.auth import SessionUser
 from gateway.web.console.endpoint import console_page
-from gateway.web.console.request import actor_for, control_db, done, notice, values
+from gateway.web.console.request import actor_for, claim_form, control_db, done, notice, values
 from gateway.web.pages import field, form, render
 
 ROLES = [("district", "District staff (read-only, one district)"), ("operator", "State operator")]
@@ -53,11 +53,14 @@ def _invite_page(request: Request, email: str, token: str) -> Response:
 
 
 async def user_add(request: Request, user: SessionUser) -> Response:
-    entered = values(await form(request), "email", "role", "district")
+    data = await form(request)
+    entered = values(data, "email", "role", "district")
     entered["district"] = entered["district"].strip().upper()
     actor = actor_for(request, user)
     try:
         async with control_db(request) as conn, conn.transaction():
+            if not await claim_form(request, conn, data):  # a reload of the link's page
+                return done("/admin/users", "user-already-invited")
             # One transaction: no account is left behind without its link.
             added = await users.add(
                 conn,
@@ -79,8 +82,11 @@ async def user_add(request: Request, user: SessionUser) -> Response:
 
 async def user_invite(request: Request, user: SessionUser) -> Response:
     """A fresh set-password link for a user who lost theirs (or never used it)."""
-    email = field(await form(request), "email")
-    async with control_db(request) as conn:
+    data = await form(request)
+    email = field(data, "email")
+    async with control_db(request) as conn, conn.transaction():
+        if not await claim_form(request, conn, data):  # a reload of the link's page
+            return done("/admin/users", "user-already-invited")
         target = await users.get(conn, email)
         if target["status"] != "active":
             raise Conflict("This account is disabled; enable it first.")

@@ -39,8 +39,9 @@ function build(issuer, jwks) {
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name'],
     },
-    // Put the scope's claims in the ID token itself, as most enterprise IdPs do.
-    conformIdTokenClaims: false,
+    // Put the scope's claims in the ID token itself, as most enterprise IdPs do; with
+    // "userinfo_only_claims" they are only at the UserInfo endpoint (the spec's default).
+    conformIdTokenClaims: Boolean(config.userinfo_only_claims),
     ttl: { IdToken: config.id_token_ttl || 3600 },
     async findAccount(_ctx, id) {
       const claims = config.accounts[id];
