@@ -33,6 +33,7 @@ from typing import Any
 import asyncpg
 import structlog
 
+from gateway import tasks
 from gateway.errors import StoreUnavailable
 from gateway.metrics import AUDIT_DROPPED
 from gateway.storable import storable, storable_json
@@ -149,11 +150,8 @@ class AuditBuffer:
         self._task = asyncio.create_task(self._run(), name="audit-buffer")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await tasks.stop(self._task)
+        self._task = None
         await self.flush()
 
     async def flush(self) -> None:

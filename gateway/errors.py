@@ -5,6 +5,12 @@
     ├── MigrationError              a migration cannot be applied (changed file, SQL error)
     ├── StoreUnavailable            a data store cannot be reached (or is down)          503
     │   └── PoolExhausted           no pooled connection came free in time               503
+    ├── DecryptionFailed            a stored secret does not open (gateway.crypto.aead)
+    ├── VendorFailure               a vendor's answer, as data (gateway.outgoing.failures)
+    ├── TokenInvalid                an access token we would not honour (gateway.oauth.tokens)
+    ├── NotSignedIn                 a web page needs a session: redirect to /login (gateway.web.auth)
+    ├── SignInFailed                the identity provider's answer signs no one in (gateway.oidc)
+    ├── InvalidLogoutToken          a back-channel logout token we refuse (gateway.oidc)
     └── ProblemError                anything answered to an HTTP client (RFC 9457)
         ├── BadRequest              malformed input                                       400
         │   └── ValidationFailed    well-formed but invalid fields (carries `errors`)     422

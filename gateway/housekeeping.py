@@ -9,11 +9,12 @@ purges it is given (`Services` hands it the list), so it imports none of them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 
 import asyncpg
 import structlog
+
+from gateway import tasks
 
 log = structlog.stdlib.get_logger("gateway.housekeeping")
 
@@ -33,11 +34,8 @@ class Housekeeping:
         self._task = asyncio.create_task(self._run(), name="housekeeping")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await tasks.stop(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

@@ -17,6 +17,8 @@ from typing import Any
 import asyncpg
 import structlog
 
+from gateway import tasks
+
 CHANNEL = "gateway_control"
 
 ChangeHandler = Callable[[str], Awaitable[None]]
@@ -48,11 +50,8 @@ class ChangeFeed:
             await self._connected.wait()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await tasks.stop(self._task)
+        self._task = None
 
     @property
     def connected(self) -> bool:
@@ -107,6 +106,4 @@ class ChangeFeed:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         finally:
-            dispatcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await dispatcher
+            await tasks.stop(dispatcher)

@@ -20,6 +20,7 @@ from gateway.database.bootstrap import bootstrap
 from gateway.database.migrations import CONTROL, DISTRICT, migrate
 from gateway.logging import configure_logging
 from gateway.settings import MasterKey, Settings
+from tests.outgoing.fake_vendor import FakeVendor
 from tests.postgres import superuser_url
 from tests.secrets_seen import Tee
 
@@ -173,3 +174,19 @@ async def control(gateway_app: Starlette) -> AsyncIterator[asyncpg.Connection]:
     """A connection to the control database as the application role (what the CLI uses)."""
     async with gateway_app.state.services.stores.control.acquire() as conn:
         yield conn
+
+
+# One fake vendor on loopback for the whole run (tests/outgoing/fake_vendor.py); `vendor`
+# hands it to a test with what it recorded and was told to answer cleared.
+@pytest.fixture(scope="session")
+def vendor_server() -> Iterator[FakeVendor]:
+    server = FakeVendor()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def vendor(vendor_server: FakeVendor) -> FakeVendor:
+    vendor_server.reset()
+    return vendor_server

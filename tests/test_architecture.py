@@ -288,6 +288,32 @@ def test_the_layer_check_fails_on_a_wrong_import() -> None:
     ]
 
 
+def test_the_tenants_face_is_pinned() -> None:
+    """`tenants` re-exports its door and the types it takes, and nothing else; each name is
+    the owner's object, so `from tenants import tenant_transaction` is the real one."""
+    import tenants
+    from tenants import directory, stores, transaction
+
+    assert sorted(tenants.__all__) == [
+        "District",
+        "DistrictDirectory",
+        "MAIN_STORE",
+        "StoreRegistry",
+        "TenantConnection",
+        "tenant_transaction",
+    ]
+    owners = {**vars(directory), **vars(stores), **vars(transaction)}
+    assert all(getattr(tenants, name) is owners[name] for name in tenants.__all__)
+    tree = ast.parse((REPO / "tenants" / "__init__.py").read_text(encoding="utf-8"))
+    bound = {
+        alias.asname or alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module != "__future__"
+        for alias in node.names
+    }
+    assert bound == set(tenants.__all__), "the face binds exactly what it exports"
+
+
 def district_statements(name: str) -> list[str]:
     return [s for s in string_literals(REPO / name) if DISTRICT_SQL.search(s)]
 

@@ -17,9 +17,6 @@ from gateway.oauth.keys import SigningKeys
 from gateway.oauth.revocation import RevokedTokens
 from tenants.directory import District, DistrictDirectory
 
-# Tokens whose signature was verified, remembered (oldest dropped first).
-_VERIFIED_MAX = 10_000
-
 
 @dataclass(frozen=True)
 class TokenContext:
@@ -45,8 +42,6 @@ class BearerVerifier:
         self._directory = directory
         self.issuer = issuer
         self.audience = audience
-        self._verified: dict[str, tokens.AccessClaims] = {}
-        self._generation = -1
 
     def claims(
         self, token: str, now: datetime | None = None, *, check_time: bool = True

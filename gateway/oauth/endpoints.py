@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,9 +21,6 @@ from gateway.oauth.errors import (
     UnsupportedGrantType,
 )
 from gateway.request_context import client_address, services
-
-if TYPE_CHECKING:
-    pass
 
 GRANT = "client_credentials"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

@@ -25,6 +25,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
+from gateway.errors import GatewayError
+
 ALG = "ES256"
 TYP = "at+jwt"
 LEEWAY_SECONDS = 30
@@ -34,7 +36,7 @@ _P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _HALF_N = _P256_N // 2
 
 
-class TokenInvalid(Exception):
+class TokenInvalid(GatewayError):
     """The token is not one this gateway issued and would still honour. `reason` is safe to
     show the client: it says what failed, never anything about other tokens."""
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import Counter
 from uuid import UUID
 
 import asyncpg
 import structlog
+
+from gateway import tasks
 
 log = structlog.stdlib.get_logger("gateway.oauth")
 
@@ -45,10 +46,7 @@ class UsageTracker:
         self._task = asyncio.create_task(self._run(), name="credential-usage")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await tasks.stop(self._task)
         await self.flush()
 
     async def _run(self) -> None:

@@ -15,6 +15,8 @@ from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
+from gateway.errors import GatewayError
+
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 MAX_TOKEN = 16 * 1024
 # §2.6 leaves "too old" to us; a logout token is sent the moment the provider ends a session.
@@ -22,7 +24,7 @@ MAX_AGE_SECONDS = 300
 LEEWAY_SECONDS = 60
 
 
-class InvalidLogoutToken(Exception):
+class InvalidLogoutToken(GatewayError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason

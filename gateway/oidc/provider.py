@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from gateway.authlib_clients import OAuth, OAuthError, PrivateKeyJWT
+from gateway.errors import GatewayError
 from gateway.oidc.flows import FlowStore
 from gateway.settings import OidcSettings
 
@@ -45,7 +46,7 @@ JWKS_MAX_AGE_SECONDS = 3600.0
 METADATA_MAX_AGE_SECONDS = 24 * 3600.0
 
 
-class SignInFailed(Exception):
+class SignInFailed(GatewayError):
     """The provider's answer does not sign anyone in; `reason` is a stable code for the audit."""
 
     def __init__(self, reason: str) -> None:

@@ -15,19 +15,15 @@
 from __future__ import annotations
 
 import hmac
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
 from starlette.requests import HTTPConnection, Request
 
 from gateway.control.users import WebUser
-from gateway.errors import Forbidden, NotFound
+from gateway.errors import Forbidden, GatewayError, NotFound
 from gateway.request_context import services
 from gateway.web import sessions
-
-if TYPE_CHECKING:
-    pass
 
 SESSION_COOKIE = "etg_session"
 SECURE_SESSION_COOKIE = "__Host-etg_session"  # Secure, Path=/, no Domain: cannot be planted
@@ -35,7 +31,7 @@ LOGIN_CSRF_COOKIE = "etg_login_csrf"
 SAFE_METHODS = ("GET", "HEAD")
 
 
-class NotSignedIn(Exception):
+class NotSignedIn(GatewayError):
     """Raised by guards on pages that need a session: answered with a redirect to /login."""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 from starlette.datastructures import FormData
@@ -27,9 +27,6 @@ from gateway.web.auth import (
     check_csrf,
     refuse_district_writes,
 )
-
-if TYPE_CHECKING:
-    pass
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"

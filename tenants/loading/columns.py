@@ -19,6 +19,8 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Final
 
+from gateway.ferpa import STUDENT_ID
+
 Parse = Callable[[str], str]
 """Check one non-empty value; return its canonical text for COPY, or raise ValueError(reason)."""
 
@@ -199,7 +201,7 @@ STUDENTS = Table(
     "list are kept as they are and marked not current.",
     (
         Column("student_id", "text", True, "The state's student identifier (NC: the UID).",
-               "1000000001", _pattern(r"[0-9A-Za-z-]{1,30}", "1-30 letters, digits or -"),
+               "1000000001", _pattern(STUDENT_ID.pattern, "1-30 letters, digits or -"),
                "1-30 letters, digits or -; unique in the file"),
         Column("local_id", "text", True, "The district's own student number.", "200001",
                _text(30), "unique in the district"),

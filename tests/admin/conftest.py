@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,6 @@ from tests.factories import (
     add_student,
     issue,
 )
-from tests.outgoing.fake_vendor import FakeVendor
 from tests.secrets_seen import remember
 
 API = "/admin/api/v1"
@@ -122,17 +121,3 @@ def remember_shared(body: dict[str, Any]) -> None:
     url = body.get("invite_url")
     if isinstance(url, str):
         remember(url, url.rsplit("/", 1)[-1])
-
-
-@pytest.fixture(scope="session")
-def vendor_server() -> Iterator[FakeVendor]:
-    server = FakeVendor()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def vendor(vendor_server: FakeVendor) -> FakeVendor:
-    vendor_server.reset()
-    return vendor_server

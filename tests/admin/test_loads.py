@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 import io
 import zipfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from gateway.admin.schemas import BODY_LIMIT
 from tenants.loading.template import write_template
 from tenants.loading.uploads import wait_all
+from tenants.synthetic.bundle import write_bundle
+from tenants.synthetic.generator import Term, district_rows
+from tenants.synthetic.nc_places import district_plans
 from tests.admin.conftest import API, Operator, Setup
 
 
@@ -117,3 +122,27 @@ async def test_the_loads_routes_are_in_the_openapi_document(client: httpx.AsyncC
     assert "202" in create["responses"]
     assert "application/zip" in create["requestBody"]["content"]
     assert "get" in document["paths"]["/admin/api/v1/districts/{lea}/loads/{load_id}"]
+
+
+async def test_a_bundle_larger_than_the_json_body_limit_is_accepted(
+    client: httpx.AsyncClient, operator: Operator, setup: Setup, tmp_path: Path
+) -> None:
+    rows = district_rows(
+        district_plans(1)[0], district_id=setup.district_id, students=80, seed=5,
+        term=Term.containing(date(2025, 3, 1)),
+    )  # fmt: skip
+    write_bundle(rows, tmp_path / "big")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zf:
+        for file in sorted((tmp_path / "big").iterdir()):
+            zf.write(file, file.name)
+    body = buffer.getvalue()
+    assert len(body) > 2 * BODY_LIMIT
+    response = await client.post(
+        f"{API}/districts/{setup.lea}/loads", params={"mode": "merge"}, content=body,
+        headers={**operator.headers, "Content-Type": "application/zip"},
+    )  # fmt: skip
+    assert response.status_code == 202, response.text
+    loaded = await finished(client, operator, response.json()["links"]["self"])
+    assert loaded["status"] == "succeeded", loaded["errors"][:3]
+    assert loaded["source_bytes"] == len(body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -93,20 +93,6 @@ async def release_district(
     assert sum(1 for s in students if not s["held"]) >= 500
     assert any(s["held"] for s in students)
     return ReleaseDistrict(District.from_row(row), list(students))
-
-
-@pytest.fixture(scope="session")
-def vendor_server() -> Iterator[FakeVendor]:
-    server = FakeVendor()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def vendor(vendor_server: FakeVendor) -> FakeVendor:
-    vendor_server.reset()
-    return vendor_server
 
 
 @pytest.fixture(scope="session")

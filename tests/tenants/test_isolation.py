@@ -229,7 +229,8 @@ CONTROL_TABLES_WITH_DISTRICT_ID = [
     # The release queue: shared by workers of every district; ids and statuses, no records.
     "release_batches",
     "release_items",
-    # The record of record loads (issue 10): who loaded what, when; counts, no records.
+    # The record of district data loads: who, when, digest, counts; errors may quote values,
+    # and only operators read it.
     "district_loads",
 ]
 

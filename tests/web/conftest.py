@@ -49,7 +49,7 @@ from tests.web.browser import (
     skip_reason,
     start_server,
 )
-from tests.web.release_world import release_world, vendor, vendor_server, worker  # noqa: F401
+from tests.web.release_world import release_world, worker  # noqa: F401
 from tests.web.test_login import sign_in
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -100,20 +100,6 @@ async def _seeded(database: PgDatabase, home: Path) -> District:
         await owner.close()
     assert row is not None
     return District.from_row(row)
-
-
-@pytest.fixture(scope="session")
-def vendor_server() -> Iterator[FakeVendor]:
-    server = FakeVendor()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def vendor(vendor_server: FakeVendor) -> FakeVendor:
-    vendor_server.reset()
-    return vendor_server
 
 
 @pytest.fixture(scope="session")
@@ -207,7 +193,5 @@ __all__ = [
     "ReleaseWorld",
     "delivered",
     "release_world",
-    "vendor",
-    "vendor_server",
     "worker",
 ]

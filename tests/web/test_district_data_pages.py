@@ -5,13 +5,18 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import asyncpg
 import httpx
 
+from gateway.web.pages import FORM_LIMIT
 from tenants.loading.template import write_template
 from tenants.loading.uploads import wait_all
+from tenants.synthetic.bundle import write_bundle
+from tenants.synthetic.generator import Term, district_rows
+from tenants.synthetic.nc_places import district_plans
 from tests.conftest import unique_lea
 from tests.factories import add_district
 from tests.web.test_admin_pages import sign_in_operator
@@ -90,3 +95,30 @@ async def test_a_bad_upload_shows_its_errors_and_a_foreign_file_is_refused(
         base, data={"mode": "snapshot"}, files={"file": ("a.zip", b"PK", "application/zip")}
     )
     assert no_csrf.status_code == 403
+
+
+async def test_an_upload_larger_than_a_form_is_accepted(
+    client: httpx.AsyncClient, control: asyncpg.Connection, owner_conn: asyncpg.Connection,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    console = await sign_in_operator(client, control)
+    district = await add_district(owner_conn, unique_lea())
+    rows = district_rows(
+        district_plans(1)[0], district_id=district.id, students=80, seed=5,
+        term=Term.containing(date(2025, 3, 1)),
+    )  # fmt: skip
+    write_bundle(rows, tmp_path / "big")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zf:
+        for file in sorted((tmp_path / "big").iterdir()):
+            zf.write(file, file.name)
+    assert len(buffer.getvalue()) > 2 * FORM_LIMIT
+    posted = await client.post(
+        f"/admin/districts/{district.lea_code}/data",
+        data={"csrf_token": console.token, "mode": "snapshot"},
+        files={"file": ("big.zip", buffer.getvalue(), "application/zip")},
+    )
+    assert posted.status_code == 303, posted.text
+    await wait_all()
+    shown = await console.get(posted.headers["location"])
+    assert ">succeeded<" in shown.text

@@ -10,6 +10,7 @@ from gateway.control import consumers
 from gateway.errors import Conflict, ValidationFailed
 from gateway.web.auth import SessionUser
 from gateway.web.console.endpoint import console_page
+from gateway.web.console.forms import Refused, form_state
 from gateway.web.console.request import actor_for, control_db, done, notice, values
 from gateway.web.pages import form, render
 
@@ -20,22 +21,15 @@ async def consumer_list(request: Request, user: SessionUser) -> Response:
     return await _list_page(request)
 
 
-async def _list_page(
-    request: Request,
-    errors: dict[str, str] | None = None,
-    entered: dict[str, str] | None = None,
-    status: int = 200,
-) -> Response:
+async def _list_page(request: Request, refused: Refused | None = None) -> Response:
     async with control_db(request) as conn:
         rows = await consumers.list_all(conn)
     return render(
         request,
         "admin/consumers.html",
-        status=status,
+        **form_state(refused),
         consumers=rows,
         labels=LABELS,
-        errors=errors or {},
-        values=entered or {},
         notice=notice(request),
     )
 
@@ -43,17 +37,19 @@ async def _list_page(
 async def consumer_add(request: Request, user: SessionUser) -> Response:
     entered = values(await form(request), "name", "description")
     if len(entered["description"]) > 1000:
-        return await _list_page(request, {"description": "At most 1000 characters"}, entered, 422)
+        return await _list_page(
+            request, Refused({"description": "At most 1000 characters"}, entered)
+        )
     try:
         async with control_db(request) as conn:
             await consumers.add(
                 conn, entered["name"], actor_for(request, user), entered["description"].strip()
             )
     except ValidationFailed as exc:
-        return await _list_page(request, exc.errors, entered, 422)
+        return await _list_page(request, Refused(exc.errors, entered))
     except Conflict:
         taken = {"name": "A consumer of this name already exists"}
-        return await _list_page(request, taken, entered, 409)
+        return await _list_page(request, Refused(taken, entered, 409))
     return done("/admin/consumers", "consumer-added")
 
 

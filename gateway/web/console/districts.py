@@ -15,6 +15,7 @@ from gateway.control import credentials, districts, vendors
 from gateway.errors import BadRequest, Conflict, ValidationFailed
 from gateway.web.auth import SessionUser
 from gateway.web.console.endpoint import console_page
+from gateway.web.console.forms import Refused, form_state
 from gateway.web.console.request import actor_for, control_db, done, notice, segment, values
 from gateway.web.pages import field, form, redirect, render
 
@@ -58,27 +59,20 @@ async def district_list(request: Request, user: SessionUser) -> Response:
     return await _list_page(request)
 
 
-async def _list_page(
-    request: Request,
-    errors: dict[str, str] | None = None,
-    entered: dict[str, str] | None = None,
-    status: int = 200,
-) -> Response:
+async def _list_page(request: Request, refused: Refused | None = None) -> Response:
     query = list_query(request.query_params)
     async with control_db(request) as conn:
         found = await districts.page_of(conn, query)
     return render(
         request,
         "admin/districts.html",
-        status=status,
+        **form_state(refused, {"kind": "lea"}),
         found=found,
         query=query,
         filters=filter_params(query),
         statuses=STATUSES,
         kinds=KINDS,
         labels=LABELS,
-        errors=errors or {},
-        values=entered or {"kind": "lea"},
         notice=notice(request),
     )
 
@@ -93,10 +87,10 @@ async def district_add(request: Request, user: SessionUser) -> Response:
                 conn, entered["lea"], entered["name"], entered["kind"], actor_for(request, user)
             )
     except ValidationFailed as exc:
-        return await _list_page(request, exc.errors, entered, 422)
+        return await _list_page(request, Refused(exc.errors, entered))
     except Conflict:
         taken = {"lea": "A district with this LEA code already exists"}
-        return await _list_page(request, taken, entered, 409)
+        return await _list_page(request, Refused(taken, entered, 409))
     return done(district_url(row["lea_code"]), "district-added")
 
 

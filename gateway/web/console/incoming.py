@@ -21,6 +21,7 @@ from gateway.errors import Conflict, NotFound, ValidationFailed
 from gateway.web.auth import SessionUser
 from gateway.web.console.districts import district_url
 from gateway.web.console.endpoint import console_page
+from gateway.web.console.forms import Refused, form_state
 from gateway.web.console.request import actor_for, claim_form, control_db, done, values
 from gateway.web.console.share import share_page
 from gateway.web.pages import form, render
@@ -40,25 +41,18 @@ async def incoming_new(request: Request, user: SessionUser) -> Response:
     return await _new_page(request)
 
 
-async def _new_page(
-    request: Request,
-    errors: dict[str, str] | None = None,
-    entered: dict[str, str] | None = None,
-    status: int = 200,
-) -> Response:
+async def _new_page(request: Request, refused: Refused | None = None) -> Response:
     async with control_db(request) as conn:
         district = await districts.get(conn, request.path_params["lea"])
         options = await _consumer_options(conn)
     return render(
         request,
         "admin/incoming_new.html",
-        status=status,
+        **form_state(refused),
         district=district,
         consumers=options,
         base=district_url(district["lea_code"]),
-        errors=errors or {},
         labels=LABELS,
-        values=entered or {},
     )
 
 
@@ -69,7 +63,7 @@ async def incoming_create(request: Request, user: SessionUser) -> Response:
     if not entered["name"].strip():
         errors["name"] = "Name is required"
     if errors:
-        return await _new_page(request, errors, entered, 422)
+        return await _new_page(request, Refused(errors, entered))
     async with control_db(request) as conn:
         district = await districts.get(conn, request.path_params["lea"])
         base = district_url(district["lea_code"])
@@ -86,9 +80,9 @@ async def incoming_create(request: Request, user: SessionUser) -> Response:
                     actor=actor_for(request, user),
                 )
         except ValidationFailed as exc:
-            return await _new_page(request, exc.errors, entered, 422)
+            return await _new_page(request, Refused(exc.errors, entered))
         except NotFound:  # the district exists (above): it is the consumer that does not
-            return await _new_page(request, {"consumer": "No such consumer"}, entered, 422)
+            return await _new_page(request, Refused({"consumer": "No such consumer"}, entered))
     return share_page(
         request,
         issued,

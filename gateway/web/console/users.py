@@ -13,6 +13,7 @@ from gateway.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from gateway.request_context import services
 from gateway.web.auth import SessionUser
 from gateway.web.console.endpoint import console_page
+from gateway.web.console.forms import Refused, form_state
 from gateway.web.console.request import actor_for, claim_form, control_db, done, notice, values
 from gateway.web.pages import field, form, render
 
@@ -24,23 +25,16 @@ async def user_list(request: Request, user: SessionUser) -> Response:
     return await _list_page(request)
 
 
-async def _list_page(
-    request: Request,
-    errors: dict[str, str] | None = None,
-    entered: dict[str, str] | None = None,
-    status: int = 200,
-) -> Response:
+async def _list_page(request: Request, refused: Refused | None = None) -> Response:
     async with control_db(request) as conn:
         rows = await users.list_users(conn)
     return render(
         request,
         "admin/users.html",
-        status=status,
+        **form_state(refused, {"role": "district"}),
         users=rows,
         roles=ROLES,
         labels=LABELS,
-        errors=errors or {},
-        values=entered or {"role": "district"},
         notice=notice(request),
     )
 
@@ -72,11 +66,13 @@ async def user_add(request: Request, user: SessionUser) -> Response:
             )
             token = await users.create_invite(conn, added["email"], actor)
     except ValidationFailed as exc:
-        return await _list_page(request, exc.errors, entered, 422)
+        return await _list_page(request, Refused(exc.errors, entered))
     except NotFound:
-        return await _list_page(request, {"district": "No such district"}, entered, 422)
+        return await _list_page(request, Refused({"district": "No such district"}, entered))
     except Conflict:
-        return await _list_page(request, {"email": "A user with this email exists"}, entered, 409)
+        return await _list_page(
+            request, Refused({"email": "A user with this email exists"}, entered, 409)
+        )
     return _invite_page(request, added["email"], token)
 
 
