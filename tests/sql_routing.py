@@ -5,7 +5,9 @@ value of the distribution column: `district_id = $n` on the table itself, or an 
 `district_id` with another table of the query that is pinned (a co-located join). This is the
 rule the checker reads off the SQL text, table reference by table reference:
 
-* `INSERT INTO t (district_id, ...) VALUES (...)` is routed by the district_id value it writes;
+* `INSERT INTO t (district_id, ...) VALUES (...)` is routed by the district_id value it writes,
+  and `INSERT INTO t (district_id, ...) SELECT ...` by its SELECT, if that reads district
+  tables only and each is pinned;
 * any other reference `t [alias]` needs `alias.district_id = $n` (or unqualified
   `district_id = $n` when the table has no alias), or `alias.district_id = other.district_id`
   with `other` pinned itself.
@@ -93,11 +95,21 @@ def _own_clause(sql: str, ref: Reference) -> str:
     return rest[: following.start()] if following else rest
 
 
-def _insert_routed(sql: str, ref: Reference) -> bool:
+def _insert_routed(sql: str, ref: Reference, tables: tuple[str, ...], bulk: bool) -> bool:
+    """INSERT ... VALUES naming district_id; or INSERT ... SELECT naming district_id whose
+    SELECT reads only district tables that are pinned themselves (Citus runs it on the one
+    shard of that district, co-located)."""
     m = re.search(
-        r"\bINTO\s+" + ref.table + r"\s*\(([^)]*)\)\s*VALUES\b", sql, re.IGNORECASE | re.DOTALL
+        r"\bINTO\s+" + ref.table + r"\s*\(([^)]*)\)\s*(VALUES|SELECT)\b",
+        sql,
+        re.IGNORECASE | re.DOTALL,
     )
-    return m is not None and "district_id" in [c.strip().lower() for c in m.group(1).split(",")]
+    if m is None or "district_id" not in [c.strip().lower() for c in m.group(1).split(",")]:
+        return False
+    if m.group(2).upper() == "VALUES":
+        return True
+    source = sql[m.start(2) :]
+    return bool(references(source, tables)) and not unrouted(source, tables, bulk=bulk)
 
 
 def unrouted(sql: str, tables: tuple[str, ...], *, bulk: bool = False) -> list[str]:
@@ -108,7 +120,7 @@ def unrouted(sql: str, tables: tuple[str, ...], *, bulk: bool = False) -> list[s
     for ref in refs:
         qualifier = ref.alias or ref.table
         if ref.verb == "INTO":
-            ok = _insert_routed(sql, ref)
+            ok = _insert_routed(sql, ref, tables, bulk)
         else:
             ok = _pinned_by_parameter(sql, qualifier, bulk) or (
                 ref.alias is None and _pinned_by_parameter(_own_clause(sql, ref), None, bulk)

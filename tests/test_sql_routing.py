@@ -23,6 +23,8 @@ def check(sql: str, *, bulk: bool = False) -> list[str]:
         "SELECT 1 FROM students s WHERE s.district_id = $1 AND EXISTS (SELECT 1 FROM"
         " transcript_holds h WHERE h.district_id = s.district_id AND h.student_id = s.student_id)",
         "INSERT INTO disclosures (district_id, student_id) VALUES ($1, $2)",
+        "INSERT INTO unlisted_students (district_id, student_id) SELECT district_id, student_id"
+        " FROM students WHERE district_id = $1 AND student_id <> ALL($2::text[])",
         "WITH c AS (SELECT * FROM course_records WHERE district_id = $1)"
         " SELECT * FROM c JOIN academic_sessions a ON a.district_id = $1",
     ],
@@ -50,6 +52,11 @@ def test_routable_statements_pass(sql: str) -> None:
         ),
         ("INSERT INTO disclosures (student_id) VALUES ($1)", "disclosures"),
         ("INSERT INTO disclosures (district_id) SELECT district_id FROM students", "disclosures"),
+        (
+            "INSERT INTO students (district_id, student_id) SELECT district_id, student_id"
+            " FROM staged_students",
+            "students",
+        ),
         (
             "SELECT * FROM students WHERE district_id = $1"
             " UNION SELECT * FROM students WHERE student_id = $2",

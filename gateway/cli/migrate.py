@@ -8,6 +8,7 @@ import click
 
 from gateway.cli.context import resolved, run, state
 from gateway.cli.output import emit
+from gateway.database.distribution import distributed_tables
 from gateway.database.migrations import CONTROL, DISTRICT, migrate, pending
 from gateway.settings import Settings
 from tenants.stores import MAIN_STORE
@@ -43,24 +44,38 @@ def migrate_command(ctx: click.Context, status: bool, as_json: bool) -> None:
 
     Runs as the owner role (GATEWAY_MIGRATION_DATABASE_URL) under an advisory lock, records each
     file with its SHA-256, and refuses to run if an applied file has changed since.
+
+    On a Citus coordinator (the citus extension is installed) every district table is
+    distributed by district_id, co-located, including tables added by later migrations;
+    control tables stay local. See docs/scale-out.md.
     """
 
-    async def go() -> list[dict[str, Any]]:
+    async def go() -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
         settings = await resolved(state(ctx).settings, create=True)
-        if not status:
-            return await migrate_all(settings)
         rows: list[dict[str, Any]] = []
-        for store, url, streams in migration_targets(settings):
-            for m in await pending(url, streams):
-                rows.append(
-                    {"store": store, "stream": m.stream, "version": m.version, "name": m.name}
-                )
-        return rows
+        if not status:
+            rows = await migrate_all(settings)
+        else:
+            for store, url, streams in migration_targets(settings):
+                for m in await pending(url, streams):
+                    rows.append(
+                        {"store": store, "stream": m.stream, "version": m.version, "name": m.name}
+                    )
+        citus: dict[str, list[str]] = {}
+        for store, url, _ in migration_targets(settings):
+            tables = await distributed_tables(url)
+            if tables is not None:
+                citus[store] = tables
+        return rows, citus
 
-    rows = run(go())
+    rows, citus = run(go())
     if as_json:
-        emit({"pending" if status else "applied": rows}, as_json=True)
-    elif not rows:
+        out: dict[str, Any] = {"pending" if status else "applied": rows}
+        if citus:
+            out["citus"] = {store: {"distributed": tables} for store, tables in citus.items()}
+        emit(out, as_json=True)
+        return
+    if not rows:
         click.echo(
             "Nothing pending: the database is up to date." if status else "Already up to date."
         )
@@ -70,6 +85,11 @@ def migrate_command(ctx: click.Context, status: bool, as_json: bool) -> None:
             as_json=False,
             columns=["store", "stream", "version", "name"],
             title="Pending" if status else "Applied",
+        )
+    for store, tables in citus.items():
+        click.echo(
+            f"Citus on store {store}: {len(tables)} district tables distributed by district_id"
+            " (co-located); control tables local on the coordinator."
         )
 
 

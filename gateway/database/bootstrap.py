@@ -130,12 +130,13 @@ async def bootstrap(
     }
 
 
-# Both role names are constants of this module, not input.
+# The roles the coordinator opens worker connections as: whoever runs a query, the ingest role
+# included (the loader takes it with SET LOCAL ROLE, and Citus connects as the current role).
+NODE_ROLES = (OWNER_ROLE, APP_ROLE, INGEST_ROLE)
+# The role names are constants of this module, not input.
 _ROLES_ON_WORKER = (
     "SELECT count(*) FROM pg_roles WHERE rolname IN ('"  # noqa: S608
-    + OWNER_ROLE
-    + "', '"
-    + APP_ROLE
+    + "', '".join(NODE_ROLES)
     + "')"
 )
 
@@ -168,17 +169,23 @@ async def prepare_citus(conn: asyncpg.Connection, database: str, password: str |
         f"ALTER ROLE {APP_ROLE} IN DATABASE {database} SET citus.propagate_set_commands = 'local'"
     )
     missing = await conn.fetch(
-        "SELECT nodename, nodeport, result FROM run_command_on_workers($1) WHERE result <> '2'",
+        "SELECT nodename, nodeport FROM run_command_on_workers($1) WHERE result <> $2",
         _ROLES_ON_WORKER,
+        str(len(NODE_ROLES)),
     )
     if missing:
         where = ", ".join(f"{r['nodename']}:{r['nodeport']}" for r in missing)
         raise ConfigurationError(
-            f"the roles {OWNER_ROLE} and {APP_ROLE} are missing on worker {where}: create them"
-            " on the coordinator in a database with the citus extension (Citus copies them),"
+            f"the roles {', '.join(NODE_ROLES)} are not all on worker {where}: create them on"
+            " the coordinator in a database with the citus extension (Citus copies them),"
             " or add the workers after creating them"
         )
-    for role in (OWNER_ROLE, APP_ROLE):
+    # Citus opens the loader's worker connections as gateway_ingest (the role it SETs), so
+    # on a cluster that role must be able to log in; clients never should, which the
+    # coordinator's pg_hba.conf refuses (docs/scale-out.md).
+    login = f"ALTER ROLE {INGEST_ROLE} LOGIN"
+    await conn.execute(login + (f" PASSWORD {quote_literal(password)}" if password else ""))
+    for role in NODE_ROLES:
         # Citus copies ALTER ROLE only for roles it tracks; copy the password's verifier to
         # the workers for one it does not, one role at a time (in one statement the two
         # calls can deadlock on the workers' propagation back to this node).
@@ -187,12 +194,12 @@ async def prepare_citus(conn: asyncpg.Connection, database: str, password: str |
         # The coordinator opens its connections to the workers as the querying role.
         await conn.execute(
             "DELETE FROM pg_dist_authinfo WHERE nodeid = 0 AND rolename = ANY($1::text[])",
-            [OWNER_ROLE, APP_ROLE],
+            list(NODE_ROLES),
         )
         await conn.execute(
             "INSERT INTO pg_dist_authinfo (nodeid, rolename, authinfo)"
             " SELECT 0, unnest($1::text[]), 'password=' || $2",
-            [OWNER_ROLE, APP_ROLE],
+            list(NODE_ROLES),
             password,
         )
     # Run here, in a database with the extension, database ACLs propagate to the workers
@@ -200,6 +207,7 @@ async def prepare_citus(conn: asyncpg.Connection, database: str, password: str |
     await conn.execute(f"ALTER DATABASE {database} OWNER TO {OWNER_ROLE}")
     await conn.execute(f"REVOKE ALL ON DATABASE {database} FROM PUBLIC")
     await conn.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {database} TO {APP_ROLE}")
+    await conn.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {database} TO {INGEST_ROLE}")
     for command in citus_worker_commands():
         failed = await conn.fetch(
             "SELECT nodename, nodeport, result FROM run_command_on_workers($1) WHERE NOT success",

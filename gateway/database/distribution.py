@@ -167,3 +167,23 @@ async def _prepare(conn: asyncpg.Connection, table: str) -> None:
             "SELECT format('DROP TRIGGER %I ON %I', $1::text, $2::text)", trigger["tgname"], table
         )
         await conn.execute(drop)
+
+
+_DISTRIBUTED = """
+SELECT t.table_name FROM gateway_district_tables t
+  JOIN pg_dist_partition p ON p.logicalrelid = to_regclass(quote_ident(t.table_name))
+ ORDER BY t.table_name
+"""
+
+
+async def distributed_tables(url: str) -> list[str] | None:
+    """The district tables distributed on the database at `url`, or None without Citus."""
+    conn = await asyncpg.connect(url)
+    try:
+        if not await has_citus(conn):
+            return None
+        if not await conn.fetchval("SELECT to_regclass('gateway_district_tables') IS NOT NULL"):
+            return []
+        return [r["table_name"] for r in await conn.fetch(_DISTRIBUTED)]
+    finally:
+        await conn.close()

@@ -28,7 +28,7 @@ from pathlib import Path
 import asyncpg
 
 from gateway.database import distribution
-from gateway.database.statements import split_statements
+from gateway.database.statements import split_alter_table, split_statements
 from gateway.errors import MigrationError
 
 CONTROL = "control"
@@ -147,9 +147,11 @@ async def _migrate_locked(
                 if m.stream == DISTRICT:
                     before = await distribution.schema_tables(conn)
                 if citus:
-                    # Citus forwards some DDL as the text it got: give it one statement.
+                    # Citus forwards some DDL as the text it got, and refuses some ALTER
+                    # TABLE subcommands together: one statement, one subcommand at a time.
                     for statement in split_statements(m.sql):
-                        await conn.execute(statement)
+                        for part in split_alter_table(statement):
+                            await conn.execute(part)
                 else:
                     await conn.execute(m.sql)
                 if m.stream == DISTRICT:

@@ -6,6 +6,11 @@ would be the whole file: the workers refuse it ("cannot insert multiple commands
 prepared statement"). So on Citus the runner sends the statements one by one, still inside
 the file's single transaction.
 
+Citus also refuses some ALTER TABLE subcommands combined with others on a distributed table
+("cannot execute ADD CONSTRAINT command with other subcommands"), so on Citus an ALTER TABLE
+with several subcommands is sent as one ALTER TABLE per subcommand, in order, in the same
+transaction: the same end state.
+
 The split honours what may hide a semicolon: '...' and E'...' strings, "..." identifiers,
 $tag$...$tag$ bodies, -- line comments and (nested) /* */ comments.
 """
@@ -50,6 +55,54 @@ def split_statements(sql: str) -> list[str]:
             i += 1
     statements.append(sql[start:])
     return [s.strip() for s in statements if _has_code(s)]
+
+
+_ALTER_TABLE = re.compile(
+    r"^(ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?:\"[^\"]+\"|[\w.]+)\s+)(.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def split_alter_table(statement: str) -> list[str]:
+    """`ALTER TABLE t a, b, c` as `ALTER TABLE t a`, `... b`, `... c`; anything else as is.
+    Commas inside parentheses, strings, identifiers and bodies do not split."""
+    match = _ALTER_TABLE.match(statement.strip())
+    if match is None:
+        return [statement]
+    head, rest = match.groups()
+    parts = _top_level_commas(rest)
+    if len(parts) < 2:
+        return [statement]
+    return [head + part for part in parts]
+
+
+def _top_level_commas(text: str) -> list[str]:
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "'":
+            i = _quoted_end(text, i, "'", backslash=False)
+            continue
+        if ch == '"':
+            i = _quoted_end(text, i, '"', backslash=False)
+            continue
+        if ch == "$" and (tag := _DOLLAR_TAG.match(text, i)) is not None:
+            end = text.find(tag.group(0), tag.end())
+            i = len(text) if end < 0 else end + len(tag.group(0))
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+        i += 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
 
 
 def _word_char(ch: str) -> bool:

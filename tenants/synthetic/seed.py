@@ -254,10 +254,9 @@ async def _register(
 
 # Filtered by `district_id = ANY(...)`, not correlated with unnest(): Citus pushes this down
 # to the shards that hold those districts; a correlated EXISTS is a join it cannot plan.
+# Schools alone answer it: every student row references a school of its district (FK).
 _HAS_DATA = """
 SELECT DISTINCT district_id AS d FROM schools WHERE district_id = ANY($1::integer[])
-UNION
-SELECT DISTINCT district_id AS d FROM students WHERE district_id = ANY($1::integer[])
 """
 
 

@@ -25,9 +25,10 @@ from gateway.app import create_app
 from gateway.database.bootstrap import APP_ROLE, bootstrap
 from gateway.database.migrations import CONTROL, DISTRICT, migrate
 from gateway.settings import Settings
-from tests.api.conftest import districts  # noqa: F401 - a fixture reused here
+from tests.api.conftest import districts  # noqa: F401 - fixtures reused here
 from tests.citus_cluster import fresh_database
 from tests.conftest import PgDatabase
+from tests.loading.conftest import bundle, district, stores  # noqa: F401
 
 URL_VARIABLE = "GATEWAY_TEST_CITUS_URL"
 CITUS_DATABASE = "gateway_citus_test"

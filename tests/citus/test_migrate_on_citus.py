@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
 import secrets
 import shutil
 from pathlib import Path
 
 import asyncpg
 import pytest
+from click.testing import CliRunner
 
+from gateway.cli import cli
 from gateway.database.bootstrap import bootstrap
 from gateway.database.migrations import CONTROL, DISTRICT, migrate, sql_root
 from gateway.errors import MigrationError
 from tests.citus_cluster import fresh_database
+from tests.conftest import SESSION_MASTER_KEYS
 
 pytestmark = pytest.mark.citus
 
@@ -102,3 +108,27 @@ async def test_a_trigger_on_a_new_district_table_stops_the_migration(
         )
     finally:
         await conn.close()
+
+
+async def test_gateway_migrate_reports_the_distribution(scratch: tuple[str, str, Path]) -> None:
+    _, owner_url, _ = scratch
+    key = SESSION_MASTER_KEYS[0]
+    env = {
+        "GATEWAY_DATABASE_URL": owner_url.replace("gateway_owner", "gateway_app"),
+        "GATEWAY_MIGRATION_DATABASE_URL": owner_url,
+        "GATEWAY_MASTER_KEY": f"{key.kid}:{base64.urlsafe_b64encode(key.key).decode()}",
+        "GATEWAY_ENV": "test",
+    }
+    runner = CliRunner()
+    first = await asyncio.to_thread(runner.invoke, cli, ["migrate", "--json"], env=env)
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout)
+    assert {"stream": "district", "version": 1} in [
+        {"stream": r["stream"], "version": r["version"]} for r in report["applied"]
+    ]
+    assert "students" in report["citus"]["main"]["distributed"]
+    assert "districts" not in report["citus"]["main"]["distributed"]
+    again = await asyncio.to_thread(runner.invoke, cli, ["migrate"], env=env)
+    assert again.exit_code == 0, again.output
+    assert "Already up to date." in again.output
+    assert "district tables distributed by district_id" in again.output

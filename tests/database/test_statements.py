@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.database.migrations import CONTROL, DISTRICT, discover
-from gateway.database.statements import split_statements
+from gateway.database.statements import split_alter_table, split_statements
 
 
 def test_splits_on_semicolons_between_statements() -> None:
@@ -50,3 +50,26 @@ def test_every_migration_splits_into_statements_that_rejoin_to_the_file() -> Non
             index = rest.find(part)
             assert index >= 0, (migration.path, part[:60])
             rest = rest[index + len(part) :]
+
+
+def test_an_alter_table_with_several_subcommands_becomes_one_per_subcommand() -> None:
+    sql = (
+        "ALTER TABLE gpa_summaries\n    ALTER COLUMN gpa_weighted TYPE numeric(7,3),\n"
+        "    ALTER COLUMN gpa_unweighted TYPE numeric,\n"
+        "    ADD CONSTRAINT gpa_range CHECK (scale(gpa_weighted) <= 4 AND gpa_weighted < 1000)"
+    )
+    assert [" ".join(s.split()) for s in split_alter_table(sql)] == [
+        "ALTER TABLE gpa_summaries ALTER COLUMN gpa_weighted TYPE numeric(7,3)",
+        "ALTER TABLE gpa_summaries ALTER COLUMN gpa_unweighted TYPE numeric",
+        "ALTER TABLE gpa_summaries ADD CONSTRAINT gpa_range CHECK"
+        " (scale(gpa_weighted) <= 4 AND gpa_weighted < 1000)",
+    ]
+
+
+def test_other_statements_and_single_subcommands_are_left_whole() -> None:
+    for sql in (
+        "ALTER TABLE students ADD COLUMN note text DEFAULT 'a, b'",
+        "CREATE TABLE t (a int, b int)",
+        'ALTER TABLE ONLY "odd, name" ALTER COLUMN a SET DEFAULT 1',
+    ):
+        assert split_alter_table(sql) == [sql]

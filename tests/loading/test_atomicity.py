@@ -60,7 +60,7 @@ async def test_a_load_whose_backend_is_killed_leaves_the_old_data_whole(
         if step == "replace gpa_summaries" and not killed:
             superuser = await asyncpg.connect(database.superuser_url)
             try:
-                assert await superuser.fetchval("SELECT pg_terminate_backend($1)", pid)
+                assert await superuser.fetchval("SELECT pg_terminate_backend($1::integer)", pid)
             finally:
                 await superuser.close()
             killed.append(pid)
