@@ -45,6 +45,15 @@ def test_the_same_gateway_pointed_at_the_coordinator() -> None:
             for key, value in plain[name]["environment"].items()
         }
         assert citus[name]["environment"] == expected, name
+    # The same TLS proxy in front, the only published port, and the same networks.
+    assert citus["proxy"] == plain["proxy"]
+    assert citus["gateway"]["networks"] == plain["gateway"]["networks"]
+    assert "ports" not in citus["gateway"]
+    loaded = [
+        yaml.safe_load((REPO / name).read_text(encoding="utf-8"))
+        for name in ("docker-compose.yml", "docker-compose.citus.yml")
+    ]
+    assert loaded[0]["networks"] == loaded[1]["networks"]
     assert citus["migrate"]["depends_on"] == {
         "cluster": {"condition": "service_completed_successfully"}
     }
