@@ -28,10 +28,12 @@ def _problem(description: str, example: dict[str, Any] | None = None) -> dict[st
     return {"description": description, "content": {"application/problem+json": content}}
 
 
-def _resource_metadata_path() -> dict[str, Any]:
+def _resource_metadata_path(operation_id: str) -> dict[str, Any]:
     return {
         "get": {
             "tags": ["OAuth 2.0"],
+            "operationId": operation_id,
+            "security": [],  # public (Redocly security-defined)
             "summary": "Protected resource metadata (RFC 9728): `resource` is the `aud` of"
             " every access token",
             "responses": {
@@ -289,8 +291,13 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                 },
             }
         },
-        "/.well-known/oauth-protected-resource": _resource_metadata_path(),
-        "/.well-known/oauth-protected-resource/api": _resource_metadata_path(),
+        "/.well-known/oauth-protected-resource": _resource_metadata_path(
+            "getProtectedResourceMetadata"
+        ),
+        # RFC 9728 §3.1: the metadata of the resource `{issuer}/api`, at its own well-known path.
+        "/.well-known/oauth-protected-resource/api": _resource_metadata_path(
+            "getApiProtectedResourceMetadata"
+        ),
         "/.well-known/jwks.json": {
             "get": {
                 "tags": ["OAuth 2.0"],

@@ -32,3 +32,20 @@ async def test_openapi_is_valid_and_complete(
     assert (
         get["responses"]["404"]["content"]["application/problem+json"]["example"]["status"] == 404
     )
+
+
+async def test_every_operation_is_named_and_says_who_may_call_it(
+    client: httpx.AsyncClient,
+) -> None:
+    # Redocly's recommended rules (operation-operationId, security-defined): scripts/lint-openapi
+    # runs them in CI; this holds the same two here, where a new route is added.
+    spec = (await client.get("/openapi.json")).json()
+    ids = []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method not in {"get", "put", "post", "delete", "patch", "head", "options"}:
+                continue
+            assert op.get("operationId"), f"{method.upper()} {path}: no operationId"
+            ids.append(op["operationId"])
+            assert "security" in op or "security" in spec, f"{method.upper()} {path}: security"
+    assert len(ids) == len(set(ids))
