@@ -115,9 +115,14 @@ def dev(ctx: click.Context, port: int | None, host: str, no_seed: bool) -> None:
     server = uvicorn.Server(uvicorn.Config(app, **uvicorn_options(env.settings)))  # type: ignore[arg-type]
     failures: list[str] = []
     watchdog = _watch_postgres(settings, server, failures) if settings.embedded else None
-    server.run(sockets=[sock])
-    if watchdog is not None:
-        watchdog.stop()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        # uvicorn re-raises SIGTERM after its graceful shutdown (SystemExit, through our
+        # handler): the watchdog must stop before atexit stops PostgreSQL, or it would see the
+        # postmaster go and start it again while the process is exiting.
+        if watchdog is not None:
+            watchdog.stop()
     if failures:
         raise click.ClickException(f"{failures[0]}; stopped serving")
 

@@ -165,6 +165,9 @@ class Watchdog:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            # Bounded: a check in flight ends within one interval; a restart under way may not.
+            self._thread.join(timeout=self._interval + 1.0)
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
