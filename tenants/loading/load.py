@@ -235,6 +235,8 @@ async def _run(
                 students_new=applied.students_new,
                 students_not_current=applied.students_unlisted,
                 students_current=applied.refresh.students,
+                rows_written=applied.rows_written,
+                rows_deleted=applied.rows_deleted,
             )
 
 
