@@ -138,3 +138,19 @@ async def district_stores(settings: Settings, lea_code: str) -> AsyncIterator[tu
         yield stores, district
     finally:
         await stores.close()
+
+
+@asynccontextmanager
+async def directory_stores(settings: Settings, *, pool_size: int) -> AsyncIterator[Any]:
+    """(StoreRegistry, DistrictDirectory) for a command that works across districts; each
+    store's pool holds up to `pool_size` connections."""
+    from gateway.services import store_urls
+    from tenants.directory import DistrictDirectory
+    from tenants.stores import StoreRegistry
+
+    stores = StoreRegistry(store_urls(settings), min_size=0, max_size=pool_size)
+    await stores.open()
+    try:
+        yield stores, DistrictDirectory(stores)
+    finally:
+        await stores.close()

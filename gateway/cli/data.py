@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from gateway.cli.context import district_stores, resolved, run, state
+from gateway.cli.context import directory_stores, district_stores, resolved, run, state
 from gateway.cli.migrate import migrate_all
 from gateway.cli.options import cli_actor, json_option
 from gateway.cli.output import emit, progress
 from tenants.loading import FORMATS, LoadRequest, LoadResult, load_district
+from tenants.loading.statewide import (
+    MAX_JOBS,
+    DistrictOutcome,
+    Options,
+    Statewide,
+    find_bundles,
+    load_folder,
+)
 from tenants.loading.template import write_template
 
 
@@ -169,6 +178,137 @@ def _print(result: LoadResult) -> None:
         )
         if result.problems.count > len(result.problems.problems):
             click.echo(f"... and {result.problems.count - len(result.problems.problems)} more.")
+
+
+_LOAD_ALL_EPILOG = """\b
+Examples:
+  gateway data load-all exports/                  every district in exports/, 2 at a time
+  gateway data load-all exports/ --jobs 4 --json  4 at a time, a JSON report on stdout
+  gateway data load-all nightly/ --mode merge     nightly deltas for every district
+\b
+DIR holds one bundle per district, named by its LEA code: a folder (exports/920/) or a zip
+(exports/920.zip). Other entries are listed as ignored; a district with both is not loaded.
+\b
+Exit status: 0 when every district's load succeeded, was validated (--dry-run) or was
+unchanged; 1 when any was rejected or failed (nothing of that district was written; the other
+districts were loaded all the same).
+"""
+
+
+@data.command("load-all", epilog=_LOAD_ALL_EPILOG)
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, MAX_JOBS),
+    default=2,
+    show_default=True,
+    help="Districts loaded at a time: one is validated (Python) while another is applied "
+    "(PostgreSQL). More than the machine's cores only queue.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="csv or pesc for every bundle. Default: told from each bundle's files.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["snapshot", "merge"]),
+    default="snapshot",
+    show_default=True,
+    help="As for `gateway data load`, for every district.",
+)
+@click.option("--dry-run", is_flag=True, help="Validate every bundle and report; write nothing.")
+@json_option
+@click.pass_context
+def load_all_command(
+    ctx: click.Context,
+    folder: Path,
+    jobs: int,
+    fmt: str | None,
+    mode: str,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Load every district of a statewide export: one bundle per district in FOLDER.
+
+    Each district is its own load, as with `gateway data load`: validated whole first, then
+    applied in its own transaction, recorded and audited. A district that is rejected or
+    fails does not stop the others. The bar counts districts and shows students per second.
+    """
+    found = find_bundles(folder)
+    options = Options(jobs, fmt, merge=mode == "merge", dry_run=dry_run)  # type: ignore[arg-type]
+
+    async def go() -> Statewide:
+        settings = await resolved(state(ctx).settings)
+        await migrate_all(settings)
+        # A connection per job for its load, one for its control-plane records, and one
+        # for the directory.
+        async with directory_stores(settings, pool_size=2 * jobs + 1) as (stores, directory):
+            total = len(found.bundles) + len(found.doubled)
+            with progress("Districts", total=total, enabled=not as_json) as bar:
+                started = time.perf_counter()
+                students = 0
+
+                def done(outcome: DistrictOutcome) -> None:
+                    nonlocal students
+                    students += outcome.students
+                    rate = students / max(time.perf_counter() - started, 1e-3)
+                    bar.advance()
+                    bar.note(f"{students:,} students, {rate:,.0f}/s")
+
+                return await load_folder(
+                    stores,
+                    lambda lea: directory.by_lea(lea),
+                    found,
+                    cli_actor(),
+                    options,
+                    done=done,
+                )
+
+    statewide = run(go())
+    if as_json:
+        emit(statewide.as_dict(), as_json=True)
+    else:
+        _print_statewide(statewide)
+    if not statewide.ok:
+        ctx.exit(1)
+
+
+def _print_statewide(statewide: Statewide) -> None:
+    rows = [
+        {
+            "district": o.lea_code,
+            "source": o.source,
+            "status": o.status,
+            "students": f"{o.students:,}",
+            "errors": o.result.problems.count if o.result else "-",
+            "seconds": f"{o.result.elapsed_seconds:.1f}" if o.result else "-",
+            "message": o.message,
+        }
+        for o in statewide.outcomes
+    ]
+    columns = ["district", "source", "status", "students", "errors", "seconds", "message"]
+    emit(rows, as_json=False, columns=columns, title="Districts")
+    summary = statewide.summary()
+    emit(
+        {
+            "districts": summary["districts"],
+            **summary["statuses"],
+            "students loaded": f"{summary['students_loaded']:,}",
+            "elapsed": f"{summary['elapsed_seconds']:.1f} s",
+            "students per second": f"{summary['students_per_second']:,}",
+            "ignored": ", ".join(summary["ignored"]) or None,
+        },
+        as_json=False,
+    )
+    failed = [o for o in statewide.outcomes if not o.ok]
+    if failed:
+        click.echo(
+            "Not loaded: " + ", ".join(o.lea_code for o in failed)
+            + ". Their errors: --json, or the console's District data page."
+        )  # fmt: skip
 
 
 COMMANDS = [data]

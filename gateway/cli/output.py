@@ -93,13 +93,14 @@ def progress(description: str, total: int, *, enabled: bool = True) -> Iterator[
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[note]}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=Console(file=sys.stderr),
         transient=False,
     )
     with bar:
-        task = bar.add_task(description, total=total)
+        task = bar.add_task(description, total=total, note="")
         yield _BarHandle(bar, task)
 
 
@@ -114,10 +115,17 @@ class _BarHandle:
     def update(self, completed: int, total: int | None = None) -> None:
         self._bar.update(self._task, completed=completed, total=total)
 
+    def note(self, text: str) -> None:
+        """A short text beside the count (a rate, say)."""
+        self._bar.update(self._task, note=text)
+
 
 class _NoProgress:
     def advance(self, amount: int = 1) -> None:
         return None
 
     def update(self, completed: int, total: int | None = None) -> None:
+        return None
+
+    def note(self, text: str) -> None:
         return None
