@@ -67,7 +67,7 @@ class Refresh:
 @dataclass(frozen=True)
 class Applied:
     rows: dict[str, int]
-    rows_written: dict[str, int]  # per student table: rows inserted or changed
+    rows_written: dict[str, int]  # per table: rows inserted or changed
     rows_deleted: dict[str, int]  # per student table: rows the load no longer has
     students_listed: int
     students_new: int
@@ -226,11 +226,13 @@ async def apply(
             )
     listed = staged.student_ids
     new = listed and await tx.fetchval(_EXISTING, district_id, listed)
-    for table_name in _UPSERTS:
-        await step(f"upsert {table_name}")
-        await tx.execute(_UPSERTS[table_name])
     written: dict[str, int] = {}
     deleted: dict[str, int] = {}
+    for table_name in _UPSERTS:
+        await step(f"upsert {table_name}")
+        # "INSERT 0 n": n rows inserted or updated (the unchanged ones are not counted).
+        status = await tx.execute(_UPSERTS[table_name])
+        written[table_name] = int(status.rsplit(" ", 1)[-1])
     for table_name in STUDENT_TABLES:
         await step(f"replace {table_name}")
         status = await tx.execute(_DELETES[table_name], district_id, listed)
