@@ -12,6 +12,7 @@ from datetime import timedelta
 from functools import partial
 
 from gateway.audit import AuditBuffer
+from gateway.control import district_loads
 from gateway.housekeeping import Housekeeping
 from gateway.lockout import Lockout, LockoutPolicy
 from gateway.oauth.bearer import BearerVerifier
@@ -139,6 +140,10 @@ class Services:
                     "sessions": partial(web_sessions.purge, control),
                     "oidc_flows": partial(oidc_flows.purge, control),
                     "rate_buckets": token_rate.purge,
+                    "interrupted_loads": partial(district_loads.reap, control),
+                    "load_errors": partial(
+                        district_loads.purge_errors, control, settings.load_errors_days
+                    ),
                 }
             ),
             oidc=(

@@ -117,6 +117,8 @@ class Settings:
     token_rate_per_second: float = 20.0
     token_rate_burst: int = 40
     session_ttl_seconds: int = 8 * 3600
+    # Days a finished load keeps its error list (which may quote student values), then emptied.
+    load_errors_days: int = 30
     # Staff sign-in through the state's OpenID provider; None: local accounts only.
     oidc: OidcSettings | None = None
     # Local (password) sign-in, the break-glass way in; GATEWAY_LOCAL_LOGIN=off removes it.
@@ -412,6 +414,7 @@ def load_settings(
         token_rate_per_second=token_rate_value,
         token_rate_burst=number("GATEWAY_TOKEN_RATE_BURST", 40, 1),
         session_ttl_seconds=number("GATEWAY_SESSION_TTL_SECONDS", 8 * 3600, 60),
+        load_errors_days=number("GATEWAY_LOAD_ERRORS_DAYS", 30, 1),
         oidc=oidc,
         local_login=local_login,
         bench_routes=flag("GATEWAY_BENCH_ROUTES", False),

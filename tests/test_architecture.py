@@ -146,8 +146,9 @@ LAYERS: dict[str, set[str]] = {
     # its routes are web's, its accounts control's, its sessions web's.
     "oidc": {"core", "crypto"},
     "outgoing": {"core", "control", "pesc", "tenants", "tenants.queries"},
-    # Services wires the owners together (web sessions hand housekeeping their purge).
-    "services": {"core", "oauth", "oidc", "tenants", "web"},
+    # Services wires the owners together (web sessions and the record of district loads
+    # hand housekeeping their purges).
+    "services": {"core", "control", "oauth", "oidc", "tenants", "web"},
     "api": {"core", "services", "oauth", "pesc", "tenants", "tenants.queries"},
     "admin": {
         "core",

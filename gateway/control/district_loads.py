@@ -3,6 +3,19 @@
 A load is started (status 'running') before any byte of the source is read and finished with
 its outcome, counts and first errors; the finish and its `district.load` audit event commit
 together.
+
+A running load's holder (the process doing it) holds a session advisory lock named by the
+load, on the control connection it started the load with, taken in the same transaction as
+the 'running' row: so no one ever sees the row without the lock. If the process dies (killed,
+out of memory, a lost host), PostgreSQL ends its session and frees the lock; `reap` then finds
+the load 'running' with no holder and records it failed: its district transaction was rolled
+back with its connection, so nothing of it was written. No clock is involved: a slow load on
+a busy machine is never mistaken for a dead one. (Session locks need session pooling: behind a
+transaction-pooling proxy, run loads on a direct connection.)
+
+`errors` may quote student values from a district's files (a wrong birth date, a name). They
+are kept `load_errors_days` (GATEWAY_LOAD_ERRORS_DAYS) after the load finished, long enough to
+fix the files, and then emptied by housekeeping (`purge_errors`); the counts stay.
 """
 
 from __future__ import annotations
@@ -23,6 +36,27 @@ COLUMNS = (
 _START = """
 INSERT INTO district_loads (district_id, requested_by, source_name, mode, dry_run)
 VALUES ($1, $2, $3, $4, $5) RETURNING load_id
+"""
+# With hashtext(load id): the key of the advisory lock a running load's holder holds. A
+# collision of two loads' hashes only delays reaping the dead one until the other ends.
+LOCK_CLASS = 724_602_029
+_HOLD = "SELECT pg_advisory_lock($1, hashtext($2::uuid::text))"
+_FREE = "SELECT pg_advisory_unlock($1, hashtext($2::uuid::text))"
+_TRY = "SELECT pg_try_advisory_lock($1, hashtext($2::uuid::text))"
+_RUNNING = "SELECT load_id FROM district_loads WHERE status = 'running' ORDER BY requested_at"
+_ABANDON = """
+UPDATE district_loads d SET status = 'failed', finished_at = now(), message = $2
+  FROM districts t
+ WHERE d.load_id = $1 AND d.status = 'running' AND t.district_id = d.district_id
+RETURNING d.district_id, t.lea_code
+"""
+INTERRUPTED = (
+    "interrupted: the process running this load stopped before it finished;"
+    " nothing of it was written"
+)
+_PURGE_ERRORS = """
+UPDATE district_loads SET errors = '[]'
+ WHERE finished_at < now() - make_interval(days => $1) AND errors <> '[]'::jsonb
 """
 _FINISH = """
 UPDATE district_loads
@@ -57,15 +91,58 @@ async def start(
     merge: bool,
     dry_run: bool,
 ) -> UUID:
-    load_id = await conn.fetchval(
-        _START,
-        district_id,
-        requested_by(actor),
-        source_name[:300] or "upload",
-        "merge" if merge else "snapshot",
-        dry_run,
-    )
+    """Record a running load, its holder being `conn`'s session (see the module docstring):
+    keep `conn` until `finish` and `release`."""
+    async with conn.transaction():
+        load_id = await conn.fetchval(
+            _START,
+            district_id,
+            requested_by(actor),
+            source_name[:300] or "upload",
+            "merge" if merge else "snapshot",
+            dry_run,
+        )
+        await conn.execute(_HOLD, LOCK_CLASS, load_id)
     return UUID(str(load_id))
+
+
+async def release(conn: asyncpg.Connection, load_id: UUID) -> None:
+    """Let go of a load (finished or not) on the connection that started it."""
+    await conn.execute(_FREE, LOCK_CLASS, load_id)
+
+
+async def reap(pool: asyncpg.Pool) -> int:
+    """Record as failed every running load whose holder is gone; how many (housekeeping)."""
+    reaped = 0
+    async with pool.acquire() as conn:
+        for row in await conn.fetch(_RUNNING):
+            load_id = row["load_id"]
+            if not await conn.fetchval(_TRY, LOCK_CLASS, load_id):
+                continue  # its holder is alive
+            try:
+                async with conn.transaction():
+                    found = await conn.fetchrow(_ABANDON, load_id, INTERRUPTED)
+                    if found is not None:
+                        await record(
+                            conn,
+                            AuditEvent(
+                                Actor("system", "housekeeping"),
+                                "district.load",
+                                outcome="failure",
+                                district_id=found["district_id"],
+                                target=found["lea_code"],
+                                detail={"load_id": str(load_id), "status": "failed"},
+                            ),
+                        )
+                        reaped += 1
+            finally:
+                await conn.execute(_FREE, LOCK_CLASS, load_id)
+    return reaped
+
+
+async def purge_errors(pool: asyncpg.Pool, days: int) -> int:
+    """Empty the error lists of loads finished more than `days` ago; how many (housekeeping)."""
+    return int((await pool.execute(_PURGE_ERRORS, days)).split()[-1])
 
 
 async def finish(

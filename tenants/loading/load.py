@@ -8,11 +8,15 @@ start (control: district_loads 'running')
   -> apply in one tenant transaction as gateway_ingest ('succeeded'; any failure: 'failed',
      rolled back whole)
 finish (control: outcome, counts, first errors; audit event `district.load`)
+
+From start to finish the load's control connection holds it (an advisory lock): if the
+process dies, housekeeping finds the load with no holder and records it failed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -111,12 +115,24 @@ def detect_format(source: Source) -> Format | None:
     return None
 
 
+@dataclass(frozen=True)
+class Started:
+    """A load recorded as running, and the control connection that holds it (a load whose
+    holder is gone is reaped as interrupted: gateway.control.district_loads)."""
+
+    load_id: UUID
+    holder: Any  # a pooled asyncpg connection, kept until the load is finished
+
+
 async def start_load(
     stores: StoreRegistry, district: District, request: LoadRequest, actor: Actor
-) -> UUID:
-    """Record a load as running (so that an API client has its id at once)."""
-    async with stores.control.acquire() as conn:
-        return await district_loads.start(
+) -> Started:
+    """Record a load as running (so that an API client has its id at once). The caller
+    passes the result to `load_district`, which finishes the load and lets go of it."""
+    pool = stores.control
+    conn = await pool.acquire()
+    try:
+        load_id = await district_loads.start(
             conn,
             district.id,
             actor,
@@ -124,6 +140,10 @@ async def start_load(
             merge=request.merge,
             dry_run=request.dry_run,
         )
+    except BaseException:
+        await pool.release(conn)
+        raise
+    return Started(load_id, conn)
 
 
 async def load_district(
@@ -132,31 +152,41 @@ async def load_district(
     request: LoadRequest,
     actor: Actor,
     *,
-    load_id: UUID | None = None,
+    started: Started | None = None,
     progress: Progress | None = None,
     observe: Observer | None = None,
 ) -> LoadResult:
     """Run one load (see the module docstring); never raises for bad input or a failed
     apply: the result says what happened, and the control plane has recorded it."""
-    started = time.perf_counter()
-    if load_id is None:
-        load_id = await start_load(stores, district, request, actor)
-    result = LoadResult(load_id, district.lea_code)
+    begun = time.perf_counter()
+    if started is None:
+        started = await start_load(stores, district, request, actor)
+    result = LoadResult(started.load_id, district.lea_code)
     try:
-        await _run(stores, district, request, result, progress, observe)
-    except _BROKEN_OFF as exc:
-        result.status = "failed"
-        result.message = _database_message(exc)
-    except BaseException:
-        result.status = "failed"
-        result.message = "the load was interrupted"
-        result.elapsed_seconds = time.perf_counter() - started
-        await _finish(stores, district, actor, result)
-        raise
-    result.elapsed_seconds = time.perf_counter() - started
-    result.counts.setdefault("elapsed_seconds", round(result.elapsed_seconds, 3))
-    await _finish(stores, district, actor, result)
-    return result
+        try:
+            await _run(stores, district, request, result, progress, observe)
+        except _BROKEN_OFF as exc:
+            result.status = "failed"
+            result.message = _database_message(exc)
+        except BaseException:
+            result.status = "failed"
+            result.message = "the load was interrupted"
+            result.elapsed_seconds = time.perf_counter() - begun
+            await _finish(started.holder, district, actor, result)
+            raise
+        result.elapsed_seconds = time.perf_counter() - begun
+        result.counts.setdefault("elapsed_seconds", round(result.elapsed_seconds, 3))
+        await _finish(started.holder, district, actor, result)
+        return result
+    finally:
+        await _let_go(stores, started)
+
+
+async def _let_go(stores: StoreRegistry, started: Started) -> None:
+    # A broken holder connection has lost its session, and the lock with it.
+    with contextlib.suppress(*_BROKEN_OFF):
+        await district_loads.release(started.holder, started.load_id)
+    await stores.control.release(started.holder)
 
 
 def _database_message(exc: BaseException) -> str:
@@ -170,11 +200,8 @@ def _database_message(exc: BaseException) -> str:
     return f"the load broke off; nothing was written: {exc}"
 
 
-async def _finish(stores: StoreRegistry, district: District, actor: Actor, r: LoadResult) -> None:
-    async with stores.control.acquire() as conn:
-        await district_loads.finish(
-            conn, r.load_id, district.id, district.lea_code, actor, r.outcome()
-        )
+async def _finish(conn: Any, district: District, actor: Actor, r: LoadResult) -> None:
+    await district_loads.finish(conn, r.load_id, district.id, district.lea_code, actor, r.outcome())
 
 
 async def _run(

@@ -4,8 +4,9 @@ in the background.
 The body is streamed to disk chunk by chunk (never held in memory) and bounded at
 `UPLOAD_LIMIT` by the route (413 past it). The load is recorded as running before the answer
 (202 with its id) and runs on in this process; a client polls the load for its outcome. If the
-process stops mid-load the transaction is rolled back with the connection, and the record
-stays 'running' with no finish time: the data is untouched either way.
+process stops mid-load the transaction is rolled back with the connection, so the data is
+untouched, and housekeeping records the load as failed (interrupted) once it finds that its
+holder is gone (gateway.control.district_loads).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from gateway.audit import Actor
 from gateway.errors import BadRequest, UnsupportedMediaType
 from tenants.directory import District
 from tenants.loading import LoadRequest, load_district, start_load
+from tenants.loading.load import Started
 from tenants.stores import StoreRegistry
 
 log = structlog.stdlib.get_logger("gateway.loads")
@@ -72,18 +74,19 @@ async def begin(
     stores: StoreRegistry, district: District, request: LoadRequest, actor: Actor
 ) -> UUID:
     """Record the load and run it in the background; returns its id at once."""
-    load_id = await start_load(stores, district, request, actor)
-    task = asyncio.create_task(_run(stores, district, request, actor, load_id))
+    started = await start_load(stores, district, request, actor)
+    task = asyncio.create_task(_run(stores, district, request, actor, started))
     _RUNNING.add(task)
     task.add_done_callback(_RUNNING.discard)
-    return load_id
+    return started.load_id
 
 
 async def _run(
-    stores: StoreRegistry, district: District, request: LoadRequest, actor: Actor, load_id: UUID
+    stores: StoreRegistry, district: District, request: LoadRequest, actor: Actor, started: Started
 ) -> None:
+    load_id = started.load_id
     try:
-        result = await load_district(stores, district, request, actor, load_id=load_id)
+        result = await load_district(stores, district, request, actor, started=started)
         log.info(
             "district_load",
             load_id=str(load_id),

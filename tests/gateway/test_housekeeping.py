@@ -40,6 +40,8 @@ async def test_expired_rows_go_and_live_ones_stay(
         "sessions",
         "oidc_flows",
         "rate_buckets",
+        "interrupted_loads",
+        "load_errors",
     }
     assert purged["lockout_counters"] >= 1 and purged["revoked_tokens"] >= 1
     left = {
