@@ -13,12 +13,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import httpx
 
 from gateway.control import district_loads
 from tenants import District, StoreRegistry
 from tenants.loading import LoadRequest, start_load
-from tests.conftest import PgDatabase
+from tests.conftest import PgDatabase, unique_lea
+from tests.factories import add_district
 from tests.loading.conftest import OPERATOR
+from tests.web.test_admin_pages import sign_in_operator
 
 # A process that records a load as running (holding it) and then waits, as a server does
 # mid-load; the test kills it with SIGKILL, so it has no chance to record anything more.
@@ -142,3 +145,28 @@ async def test_old_error_lists_are_emptied_and_their_counts_kept(
         )
     }
     assert kept == {"old": ([], 1), "recent": (json.loads(errors), 1)}
+
+
+async def test_the_console_says_when_a_loads_errors_were_purged(
+    client: httpx.AsyncClient,
+    control: asyncpg.Connection,
+    owner_conn: asyncpg.Connection,
+) -> None:
+    console = await sign_in_operator(client, control)
+    district = await add_district(owner_conn, unique_lea())
+    load_id = await owner_conn.fetchval(
+        "INSERT INTO district_loads (district_id, requested_by, requested_at, finished_at,"
+        " source_name, mode, status, error_count, errors)"
+        " VALUES ($1, 'cli:t', now() - interval '40 days', now() - interval '40 days',"
+        " 'old.zip', 'snapshot', 'rejected', 4, $2::jsonb)"
+        " RETURNING load_id",
+        district.id,
+        json.dumps(
+            [{"file": "students.csv", "line": 2, "column": "x", "value": "y", "reason": "z"}]
+        ),
+    )
+    page = f"/admin/districts/{district.lea_code}/data/{load_id}"
+    assert "students.csv" in (await console.get(page)).text
+    await district_loads.purge_errors(control, 30)  # type: ignore[arg-type]
+    shown = (await console.get(page)).text
+    assert "students.csv" not in shown and "data-errors-purged" in shown and "Errors (4)" in shown
