@@ -136,6 +136,11 @@ class Table:
     def header(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    @cached_property
+    def checks(self) -> tuple[tuple[str, bool, Parse], ...]:
+        """(name, required, parse) of each column, in order: what the validator runs per row."""
+        return tuple((c.name, c.required, c.parse) for c in self.columns)
+
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
 

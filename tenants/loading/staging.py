@@ -42,10 +42,11 @@ class Staged:
     def path(self, table: str) -> Path:
         return self.folder / f"{table}.csv"
 
-    def write(self, table: str, values: Sequence[str | None]) -> None:
+    def write(self, table: str, district_id: str, values: Sequence[str | None]) -> None:
+        """One row: the district's id, then the table's columns in header order."""
         # COPY ... (FORMAT csv): an unquoted empty field is NULL; every non-empty value we
         # write is non-empty text, so None -> "" is unambiguous.
-        self._writers[table].writerow(["" if v is None else v for v in values])
+        self._writers[table].writerow([district_id, *("" if v is None else v for v in values)])
         self.counts[table] += 1
 
     def flush(self) -> None:

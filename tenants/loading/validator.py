@@ -13,7 +13,9 @@ must belong to a student this load lists, because those students' rows are what 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import NamedTuple
 
 from tenants.loading.columns import (
     ACADEMIC_SESSIONS,
@@ -38,12 +40,16 @@ class Target:
         return value.strip().upper() in (self.lea_code.upper(), str(self.district_id))
 
 
-@dataclass(frozen=True)
-class Where:
+_NO_PATHS: Mapping[str, str] = MappingProxyType({})
+
+
+class Where(NamedTuple):
+    """Where a row came from. A named tuple: one is made for every row of a load."""
+
     file: str
     line: int | None
     # Per column, where the value came from (PESC: the XPath); default: the column name.
-    paths: Mapping[str, str] = field(default_factory=dict)
+    paths: Mapping[str, str] = _NO_PATHS
 
     def column(self, name: str) -> str:
         return self.paths.get(name, name)
@@ -72,6 +78,7 @@ class Validator:
         self._keys: dict[str, set[tuple[str, str]]] = {}
         self._next: dict[str, dict[str, int]] = {}
         self._gpa: set[str] = set()
+        self._district_text = str(target.district_id)
 
     def row(self, table: Table, values: Mapping[str, str], where: Where) -> bool:
         """Check one row; stage it when good. Returns whether it was good."""
@@ -85,16 +92,16 @@ class Validator:
                 f"row for another district; this load is for district {self.target.lea_code}",
             )
         canonical: dict[str, str | None] = {}
-        for column in table.columns:
-            name = column.name
-            text = values.get(name, "").strip()
+        get = values.get
+        for name, required, parse in table.checks:
+            text = get(name, "").strip()
             if not text:
-                if column.required:
+                if required:
                     self._problem(where, name, None, "required value is empty")
                 canonical[name] = None
                 continue
             try:
-                canonical[name] = column.parse(text)
+                canonical[name] = parse(text)
             except ValueError as exc:
                 self._problem(where, name, text, str(exc))
                 canonical[name] = None
@@ -102,9 +109,7 @@ class Validator:
             self._relations(table, canonical, where)
         if self.problems.count != before:
             return False
-        self.staged.write(
-            table.name, [str(self.target.district_id), *(canonical[c] for c in table.header)]
-        )
+        self.staged.write(table.name, self._district_text, [canonical[c] for c in table.header])
         return True
 
     def _problem(self, where: Where, column: str, value: str | None, reason: str) -> None:

@@ -143,7 +143,7 @@ async def test_the_database_refuses_a_row_of_another_district_even_past_the_vali
     other = district.id + 100_000  # a district id no transaction of this load may write
     school = example_rows()["schools"][0]
     with staging() as staged:
-        staged.write("schools", [str(other), *school])
+        staged.write("schools", str(other), school)
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
             async with tenant_transaction(stores, district) as tx:
                 await replace.take_ingest_role(tx)

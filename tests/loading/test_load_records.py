@@ -167,6 +167,6 @@ async def test_the_console_says_when_a_loads_errors_were_purged(
     )
     page = f"/admin/districts/{district.lea_code}/data/{load_id}"
     assert "students.csv" in (await console.get(page)).text
-    await district_loads.purge_errors(control, 30)  # type: ignore[arg-type]
+    await district_loads.purge_errors(control, 30)
     shown = (await console.get(page)).text
     assert "students.csv" not in shown and "data-errors-purged" in shown and "Errors (4)" in shown
