@@ -47,11 +47,37 @@ gateway data load --district 920 example
   out.
 - **Idempotent.** Loading the same source again (the same SHA-256) in the same mode changes
   nothing and is reported as `unchanged`.
+- **Only what changed is written.** A snapshot that differs a little from the data loaded
+  (tonight's export against last night's) inserts the new rows, updates the changed ones,
+  deletes the ones the files no longer have, and leaves every other row untouched. The load's
+  counts say how many rows of each table were written (`rows_written`) and deleted
+  (`rows_deleted`).
 - **One district per load.** A `district_id` column is allowed in any file; if present, every
   row must name the district being loaded (its LEA code, e.g. `920`). The database refuses rows
   of another district as well.
 - Schools and sessions are upserted and never deleted (a student not current may still refer
   to them).
+- **Interrupted loads are recorded.** A load whose process stops (killed, a lost host) writes
+  nothing, and the gateway's housekeeping records it as `failed` ("interrupted") at its next
+  round (every 10 minutes). A load's list of errors (which may quote values of the files) is
+  emptied `GATEWAY_LOAD_ERRORS_DAYS` days (30) after it finished; its counts are kept.
+
+## A statewide load
+
+`gateway data load-all DIR` loads every district of a folder that holds one bundle per
+district, named by its LEA code: a sub-folder (`exports/920/`) or a zip (`exports/920.zip`).
+
+```sh
+gateway data load-all exports/
+gateway data load-all exports/ --jobs 4 --json
+```
+
+Each district is its own load, exactly as above (validated whole, one transaction, recorded).
+A district that is rejected or fails is reported and nothing of it is written; the others are
+loaded all the same. `--jobs N` (default 2) loads N districts at a time: one is validated
+while another is applied by PostgreSQL. The exit status is 0 when every district succeeded
+(or was unchanged), 1 otherwise; `--json` reports each district's status, counts and first
+errors.
 
 ## CSV bundle
 

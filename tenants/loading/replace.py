@@ -23,6 +23,13 @@ The replace, for the students the load lists ($2), writes only what changed:
   leaves their rows as they were: disclosures recorded for them keep their student;
 * `district_refreshes` records the load, its source digest and mode.
 
+The commit is durable (the server's `synchronous_commit`, on). `SET LOCAL synchronous_commit
+= off` for the load would spare one WAL flush per district, a few hundredths of a second of a
+district's second or so, and could never tear a load (a crash loses the transaction whole);
+but in the window it opens, a crash would lose a load that the control plane has already
+recorded as succeeded and audited, and that record, and the refresh time districts see, would
+then be false. A re-run would repair the data, but nothing would say that one is needed.
+
 Every statement filters `district_id = $1` and lists students with `= ANY($2)`, the shapes a
 sharded (Citus) store routes to one shard.
 """
