@@ -66,6 +66,13 @@ def postgres_cpu_seconds(postmaster: int) -> float:
 
 
 def children_of(parent: int) -> list[int]:
+    # The kernel's own list when it keeps one (CONFIG_PROC_CHILDREN); else a scan of /proc.
+    try:
+        listed = Path(f"/proc/{parent}/task/{parent}/children").read_text(encoding="ascii")
+    except OSError:
+        pass
+    else:
+        return [int(pid) for pid in listed.split()]
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and parent_of(int(entry.name)) == parent:
