@@ -167,7 +167,8 @@ LOAD = {
         "counts": {
             "type": "object",
             "description": "rows per table, students_listed, "
-            "students_new, students_current, students_not_current",
+            "students_new, students_current, students_not_current, and per table "
+            "rows_written (inserted or changed) and rows_deleted (no longer in the files)",
         },
         "error_count": {"type": "integer"},
         "errors": {"type": "array", "items": _ERROR, "description": "The first 1,000."},

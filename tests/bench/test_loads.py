@@ -47,8 +47,9 @@ async def test_the_sampler_sees_this_process_and_the_postgres_server(
 
 async def test_the_bench_loads_a_small_state_and_reports_it(tmp_path: Path) -> None:
     report_path = tmp_path / "report.json"
-    argv = ["--districts", "2", "--students", "20", "--jobs", "2", "--home", str(tmp_path)]
-    assert await asyncio.to_thread(loads.main, [*argv, "--json", str(report_path)]) == 0
+    # The README's small example, in a folder of the test's.
+    argv = ["--districts", "2", "--students", "20", "--json", str(report_path)]
+    assert await asyncio.to_thread(loads.main, [*argv, "--home", str(tmp_path)]) == 0
     report = json.loads(report_path.read_text(encoding="utf-8"))
     first, again, state = report["runs"]
     assert (first["students"], first["statuses"]) == (1000, {"succeeded": 1})
