@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
@@ -88,3 +89,27 @@ async def test_a_district_the_database_refuses_fails_alone_and_keeps_its_data(
     assert await district_state(owner_conn, refused.id) == before
     for district in others:
         assert len((await district_state(owner_conn, district.id))["students"]) == 3  # type: ignore[arg-type]
+
+
+async def test_jobs_load_districts_at_the_same_time(
+    stores: StoreRegistry, owner_conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    """With --jobs 2, a second district starts before the first is done: each district's
+    lookup waits until both have begun (were they one after another, it would never end)."""
+    districts = [await add_district(owner_conn, unique_lea()) for _ in range(2)]
+    exports = tmp_path / "exports"
+    for district in districts:
+        write_template(exports / district.lea_code, example=True)
+    by_lea = {d.lea_code: d for d in districts}
+    begun: set[str] = set()
+    both = asyncio.Event()
+
+    async def find(lea: str) -> District | None:
+        begun.add(lea)
+        if len(begun) == 2:
+            both.set()
+        await asyncio.wait_for(both.wait(), timeout=120)
+        return by_lea[lea]
+
+    statewide = await load_folder(stores, find, find_bundles(exports), OPERATOR, Options(jobs=2))
+    assert [o.status for o in statewide.outcomes] == ["succeeded", "succeeded"]
