@@ -196,7 +196,9 @@ districts were loaded all the same).
 
 
 @data.command("load-all", epilog=_LOAD_ALL_EPILOG)
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument(
+    "folder", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
 @click.option(
     "--jobs",
     type=click.IntRange(1, MAX_JOBS),
@@ -231,7 +233,7 @@ def load_all_command(
     dry_run: bool,
     as_json: bool,
 ) -> None:
-    """Load every district of a statewide export: one bundle per district in FOLDER.
+    """Load every district of a statewide export: one bundle per district in DIR.
 
     Each district is its own load, as with `gateway data load`: validated whole first, then
     applied in its own transaction, recorded and audited. A district that is rejected or
@@ -253,7 +255,8 @@ def load_all_command(
 
                 def done(outcome: DistrictOutcome) -> None:
                     nonlocal students
-                    students += outcome.students
+                    if outcome.status == "succeeded":
+                        students += outcome.students
                     rate = students / max(time.perf_counter() - started, 1e-3)
                     bar.advance()
                     bar.note(f"{students:,} students, {rate:,.0f}/s")
