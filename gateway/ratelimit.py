@@ -9,11 +9,13 @@ Asking the database for every token cost the token endpoint a write (and its com
 request, most of the database's work under load (issue 16). So a take withdraws a small
 *lease*: up to `lease` tokens at once (a quarter of a second of the rate, at most a quarter of
 the burst; 1 when the rate is slow, which is then exactly the one-token-per-request bucket).
-The worker spends the rest of its lease from memory for at most `LEASE_SECONDS`, then drops
-what is left. Every token spent was withdrawn from the shared bucket, so over any interval the
-workers together never exceed the burst plus the rate times the interval; unspent tokens of an
-expired lease are lost, which only ever errs on the strict side. The lease a worker holds can
-shift up to one lease of the burst by up to `LEASE_SECONDS`, no more.
+The worker spends the rest of its lease from memory for at most `LEASE_TTL_SECONDS`, then
+drops what is left (lost tokens only ever err on the strict side). Every token spent was
+withdrawn from the shared bucket, so the sustained rate across all workers is never more than
+the configured one; what leases change is the burst, which can reach the configured burst plus
+one lease per worker (at most a quarter of the burst each), when leases taken earlier are spent
+together with a bucket that has refilled meanwhile. The time to live is long enough that a
+gateway serving hundreds of clients still asks the database once per lease, not per request.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ _PURGE = (
 )
 
 _MAX_KEY = 300  # the column's CHECK; client ids are far shorter
-LEASE_SECONDS = 0.25  # how long a worker may spend a lease, and how much of the rate it holds
+LEASE_SECONDS = 0.25  # how much of the rate one lease holds
+LEASE_TTL_SECONDS = 10.0  # how long a worker may spend it
 _MAX_LEASES = 10_000  # leases remembered at once (expired ones are dropped first)
 
 
@@ -114,7 +117,7 @@ class RateLimiter:
             self._drop_expired()
             if len(self._leases) >= _MAX_LEASES:
                 del self._leases[next(iter(self._leases))]  # the oldest; errs strict
-        self._leases[key] = [float(tokens), time.monotonic() + LEASE_SECONDS]
+        self._leases[key] = [float(tokens), time.monotonic() + LEASE_TTL_SECONDS]
 
     def _drop_expired(self) -> None:
         now = time.monotonic()
