@@ -56,7 +56,7 @@ _PURGE = (
 _MAX_KEY = 300  # the column's CHECK; client ids are far shorter
 LEASE_SECONDS = 0.25  # how much of the rate one lease holds
 LEASE_TTL_SECONDS = 10.0  # how long a worker may spend it
-_MAX_LEASES = 10_000  # leases remembered at once (expired ones are dropped first)
+_MAX_LEASES = 50_000  # leases remembered at once (every credential of 20,000 districts fits)
 
 
 def lease_size(rate_per_second: float, burst: int) -> int:
