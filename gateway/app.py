@@ -80,6 +80,9 @@ def create_app(
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
     )
+    # No 307 to the path with or without a trailing slash: a student id ending in an encoded
+    # slash (`a%2F`) was redirected to another student's URL. Every path we serve is exact.
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.problems = problems
     app.state.multiproc_dir = multiproc_dir
