@@ -17,4 +17,4 @@ from gateway.settings import load_settings
 def app_factory() -> Starlette:
     settings = ensure_dev_master_key(load_settings())
     configure_logging(settings)
-    return create_app(settings, multiproc_dir=settings.metrics_multiproc_dir)
+    return create_app(settings, multiproc_dir=settings.metrics_multiproc_dir, freeze_heap=True)

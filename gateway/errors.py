@@ -11,6 +11,7 @@
     ├── NotSignedIn                 a web page needs a session: redirect to /login (gateway.web.auth)
     ├── SignInFailed                the identity provider's answer signs no one in (gateway.oidc)
     ├── InvalidLogoutToken          a back-channel logout token we refuse (gateway.oidc)
+    ├── IntegrityViolation          a seeded district breaks a foreign key (tenants.synthetic)
     └── ProblemError                anything answered to an HTTP client (RFC 9457)
         ├── BadRequest              malformed input                                       400
         │   └── ValidationFailed    well-formed but invalid fields (carries `errors`)     422

@@ -18,14 +18,14 @@ connection while it waits, and the success path inside it costs no round trip.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import structlog
+
+from gateway.turns import KeyedTurns
 
 log = structlog.stdlib.get_logger("gateway.security")
 
@@ -59,22 +59,11 @@ class Lockout:
         self.policy = policy
         self._locks: dict[tuple[str, str], datetime] = {}
         self._failing: set[tuple[str, str]] = set()
-        self._turns: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._turns = KeyedTurns()
 
-    @asynccontextmanager
-    async def turn(self, address: str) -> AsyncIterator[None]:
+    def turn(self, address: str) -> AbstractAsyncContextManager[None]:
         """Attempts from one address, one at a time: check the lock, verify, count, inside."""
-        lock, waiting = self._turns.get(address, (asyncio.Lock(), 0))
-        self._turns[address] = (lock, waiting + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, waiting = self._turns[address]
-            if waiting <= 1:
-                del self._turns[address]  # bounded memory: only addresses with attempts in flight
-            else:
-                self._turns[address] = (lock, waiting - 1)
+        return self._turns.turn(address)
 
     def _keys(self, subject: str, address: str) -> list[tuple[str, str]]:
         return [

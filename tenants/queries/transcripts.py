@@ -24,7 +24,28 @@ from tenants.records import (
 )
 from tenants.transaction import TenantConnection
 
-_STUDENT_RECORD = """
+# Each nested set comes back as one typed array per column (a column store of the rows):
+# asyncpg decodes a typed array with one codec for all its elements, where an array of
+# anonymous ROWs costs a codec lookup per field of every row (issue 16: the course rows were
+# most of the client's decoding time). Every array of a set has the same ORDER BY, so the
+# elements line up; PostgreSQL sorts each set once for all its aggregates.
+_COURSE_ORDER = "ORDER BY c.record_id"
+_SESSION_ORDER = "ORDER BY ses.school_year, ses.begin_date, ses.session_id"
+_TEST_ORDER = "ORDER BY t.test_date, t.score_id"
+
+
+def _columns(alias: str, columns: str, order: str) -> str:
+    return ", ".join(f"array_agg({alias}.{c} {order}) AS {alias}_{c}" for c in columns.split())
+
+
+COURSE_COLUMNS = (
+    "record_id session_id grade_level course_code title level grade"
+    " credits_attempted credits_earned quality_points"
+)
+SESSION_COLUMNS = "session_id school_id school_year term name begin_date end_date"
+TEST_COLUMNS = "test_code subtest score test_date"
+
+_STUDENT_RECORD = f"""
 WITH s AS (
     SELECT * FROM students WHERE district_id = $1 AND student_id = $2
 ), c AS (
@@ -43,38 +64,41 @@ SELECT s.student_id, s.local_id, s.school_id, s.first_name, s.middle_name, s.las
          WHERE sc.district_id = $1
            AND (sc.school_id = s.school_id OR sc.school_id IN (SELECT school_id FROM ses))
        ) AS schools,
-       (SELECT array_agg(ROW(ses.session_id, ses.school_id, ses.school_year, ses.term,
-                             ses.name, ses.begin_date, ses.end_date)
-                         ORDER BY ses.school_year, ses.begin_date, ses.session_id)
-          FROM ses) AS sessions,
-       (SELECT array_agg(ROW(c.record_id, c.session_id, c.grade_level, c.course_code,
-                             c.title, c.level, c.grade, c.credits_attempted,
-                             c.credits_earned, c.quality_points) ORDER BY c.record_id)
-          FROM c) AS courses,
+       ses_cols.*, c_cols.*, t_cols.*,
        (SELECT ROW(g.as_of, g.gpa_weighted, g.gpa_unweighted, g.credits_attempted,
                    g.credits_earned, g.class_rank, g.class_size)
           FROM gpa_summaries g WHERE g.district_id = $1 AND g.student_id = $2) AS gpa,
-       (SELECT array_agg(ROW(t.test_code, t.subtest, t.score, t.test_date)
-                         ORDER BY t.test_date, t.score_id)
-          FROM test_scores t WHERE t.district_id = $1 AND t.student_id = $2) AS tests,
        (SELECT array_agg(ROW(h.hold_id, h.hold_type, h.reason, h.placed_at)
                          ORDER BY h.placed_at)
           FROM transcript_holds h
          WHERE h.district_id = $1 AND h.student_id = $2 AND h.released_at IS NULL) AS holds
   FROM s
-"""
+ CROSS JOIN LATERAL (SELECT {_columns("ses", SESSION_COLUMNS, _SESSION_ORDER)} FROM ses) ses_cols
+ CROSS JOIN LATERAL (SELECT {_columns("c", COURSE_COLUMNS, _COURSE_ORDER)} FROM c) c_cols
+ CROSS JOIN LATERAL (
+     SELECT {_columns("t", TEST_COLUMNS, _TEST_ORDER)}
+       FROM test_scores t WHERE t.district_id = $1 AND t.student_id = $2
+ ) t_cols
+"""  # noqa: S608 - every interpolated name is a constant of this module
+
+
+def _rows(row: Any, alias: str, columns: str) -> list[tuple[Any, ...]]:
+    """The set's rows again, from its column arrays (NULL arrays: no rows)."""
+    arrays = [row[f"{alias}_{c}"] for c in columns.split()]
+    if arrays[0] is None:
+        return []
+    return list(zip(*arrays, strict=True))
 
 
 def build_record(row: Any, district: DistrictInfo) -> StudentRecord:
     """Assemble a StudentRecord from the one row `_STUDENT_RECORD` returns (pure).
 
-    The nested rows arrive as arrays of anonymous records, which asyncpg decodes in C into
-    tuples of typed values (numeric as Decimal, date as date): no JSON to parse, and no
-    float ever stands between the database and a GPA."""
+    The nested sets arrive as typed arrays (numeric as Decimal, date as date), which asyncpg
+    decodes in C: no JSON to parse, and no float ever stands between the database and a GPA."""
     schools = {s[0]: School(*s) for s in row["schools"] or ()}
     courses_by_session: dict[int, list[Course]] = {}
-    for rid, sid, level_no, code, title, level, grade, attempted, earned, points in (
-        row["courses"] or ()
+    for rid, sid, level_no, code, title, level, grade, attempted, earned, points in _rows(
+        row, "c", COURSE_COLUMNS
     ):
         courses_by_session.setdefault(sid, []).append(
             Course(rid, level_no, code, title, level, grade, attempted, earned, points)
@@ -83,11 +107,11 @@ def build_record(row: Any, district: DistrictInfo) -> StudentRecord:
         Session(
             sid, school_id, year, term, name, begin, end, tuple(courses_by_session.get(sid, ()))
         )
-        for sid, school_id, year, term, name, begin, end in row["sessions"] or ()
+        for sid, school_id, year, term, name, begin, end in _rows(row, "ses", SESSION_COLUMNS)
     )
     gpa_row = row["gpa"]
     gpa = GpaSummary(*gpa_row) if gpa_row is not None else None
-    tests = tuple(TestScore(*t) for t in row["tests"] or ())
+    tests = tuple(TestScore(*t) for t in _rows(row, "t", TEST_COLUMNS))
     holds = tuple(Hold(*h) for h in row["holds"] or ())
     student = Student(
         student_id=row["student_id"],

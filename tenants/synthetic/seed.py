@@ -42,6 +42,7 @@ from gateway.audit import Actor, AuditEvent, record
 from gateway.errors import ConfigurationError, StoreUnavailable
 from gateway.settings import Settings
 from tenants.stores import MAIN_STORE
+from tenants.synthetic import integrity
 from tenants.synthetic.generator import (
     DEMO_LEAS,
     TABLES,
@@ -374,24 +375,46 @@ async def _consume(
 ) -> None:
     """COPY districts from the queue, each in one transaction, until told to stop."""
     async with AsyncExitStack() as stack:
-        conns: dict[str, asyncpg.Connection] = {}
+        conns: dict[str, tuple[asyncpg.Connection, _Checks]] = {}
         while (item := await queue.get()) is not None:
             target, rows = item
-            conn = conns.get(target.store)
-            first = conn is None
-            if conn is None:
+            held = conns.get(target.store)
+            first = held is None
+            if held is None:
                 url = store_owner_url(settings, target.store)
-                conn = conns[target.store] = await stack.enter_async_context(_connect(url))
-            await _copy_district(conn, rows, analyze_parents=first)
+                conn = await stack.enter_async_context(_connect(url))
+                held = conns[target.store] = (conn, await _checks(conn))
+            await _copy_district(*held, rows, target.district_id, analyze_parents=first)
             loaded(rows)
 
 
+@dataclass(frozen=True)
+class _Checks:
+    """How a connection checks foreign keys: per row (the triggers) or per district."""
+
+    set_based: bool
+    orphans: str | None  # integrity.orphan_query, when set_based
+
+
+async def _checks(conn: asyncpg.Connection) -> _Checks:
+    if not await integrity.may_skip_row_triggers(conn):
+        return _Checks(set_based=False, orphans=None)
+    return _Checks(set_based=True, orphans=await integrity.orphan_query(conn, list(TABLES)))
+
+
 async def _copy_district(
-    conn: asyncpg.Connection, rows: DistrictRows, *, analyze_parents: bool
+    conn: asyncpg.Connection,
+    checks: _Checks,
+    rows: DistrictRows,
+    district_id: int,
+    *,
+    analyze_parents: bool,
 ) -> None:
     async with conn.transaction():
+        if checks.set_based:
+            await conn.execute(integrity.SKIP_ROW_TRIGGERS)
         for table, records in rows.tables():
-            if table == "course_records" and analyze_parents:
+            if table == "course_records" and analyze_parents and not checks.set_based:
                 # The foreign-key checks of course_records use plans cached per connection;
                 # planned without statistics they may use the wrong index (see the module
                 # docstring). ANALYZE counts this transaction's own new rows, so it helps
@@ -399,6 +422,8 @@ async def _copy_district(
                 await conn.execute("ANALYZE students, academic_sessions")
             if records:
                 await conn.copy_records_to_table(table, records=records, columns=TABLES[table])
+        if checks.set_based:
+            await integrity.verify(conn, checks.orphans, district_id)
 
 
 async def _analyze(settings: Settings, stores: set[str]) -> None:

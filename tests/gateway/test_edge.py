@@ -49,6 +49,16 @@ async def test_unknown_route_is_a_problem_document(client: httpx.AsyncClient) ->
     assert body["type"].endswith("/not-found")
 
 
+async def test_no_path_is_redirected_to_its_slashed_or_unslashed_twin(
+    client: httpx.AsyncClient,
+) -> None:
+    """A student id ending in an encoded slash once got a 307 to another student's URL."""
+    for path in ("/api/v1/districts/920/etranscripts/a%2F", "/healthz/", "/login/"):
+        response = await client.get(path)
+        assert response.status_code == 404, (path, response.status_code)
+        assert "location" not in response.headers
+
+
 async def test_wrong_method_is_405_with_allow(client: httpx.AsyncClient) -> None:
     response = await client.post("/healthz")
     assert response.status_code == 405

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -12,7 +13,7 @@ import pytest
 from starlette.applications import Starlette
 
 from gateway.app import create_app
-from gateway.ratelimit import RateLimiter
+from gateway.ratelimit import RateLimiter, lease_size
 from gateway.settings import Settings
 from tests.conftest import PgDatabase, client_from
 from tests.factories import token_response
@@ -203,3 +204,54 @@ async def test_concurrent_takes_never_overspend(gateway_app: Starlette) -> None:
     limiter = RateLimiter(pool, f"t{uuid.uuid4().hex[:12]}", rate_per_second=0.001, burst=7)
     waits = await asyncio.gather(*(limiter.take("c") for _ in range(30)))
     assert waits.count(0) == 7
+
+
+def test_a_lease_is_a_quarter_second_of_the_rate_and_at_most_a_quarter_of_the_burst() -> None:
+    assert lease_size(20.0, 40) == 5  # the defaults
+    assert lease_size(100.0, 40) == 10  # the burst bounds it
+    assert lease_size(5.0, 5) == 1  # slow rates: one token per request, as a plain bucket
+    assert lease_size(0.01, 2) == 1
+    assert lease_size(1_000_000.0, 1_000_000) == 250_000
+
+
+async def test_a_worker_spends_its_lease_from_memory(
+    gateway_app: Starlette, control: asyncpg.Connection
+) -> None:
+    """One write to the shared bucket per lease, not per request (issue 16)."""
+    pool = gateway_app.state.services.stores.control
+    scope = f"t{uuid.uuid4().hex[:12]}"
+    limiter = RateLimiter(pool, scope, rate_per_second=100.0, burst=40)
+    assert limiter.lease == 10
+    bucket = "SELECT tokens, taken, refilled_at FROM rate_buckets WHERE scope = $1 AND key = 'c'"
+    assert await limiter.take("c") == 0
+    first = await control.fetchrow(bucket, scope)
+    assert first["taken"] == 10
+    assert first["tokens"] == 30  # a new bucket starts full, less the lease
+    for _ in range(9):
+        assert await limiter.take("c") == 0
+    assert await control.fetchrow(bucket, scope) == first  # the nine came from the lease
+    assert await limiter.take("c") == 0  # the lease is spent: the next take withdraws again
+    second = await control.fetchrow(bucket, scope)
+    assert second["refilled_at"] > first["refilled_at"]
+    assert second["taken"] == 10
+
+
+async def test_two_workers_with_leases_never_spend_more_than_the_bucket_gave(
+    gateway_app: Starlette,
+) -> None:
+    """Two limiters on one bucket (as two workers), many concurrent takes each: every token
+    granted was withdrawn from the shared bucket, so the burst plus the refill over the time
+    taken bounds them, and concurrent takes in one worker share its lease (none is wasted but
+    the last lease of each worker)."""
+    pool = gateway_app.state.services.stores.control
+    scope = f"t{uuid.uuid4().hex[:12]}"
+    rate, burst = 8.0, 8
+    workers = [RateLimiter(pool, scope, rate, burst) for _ in range(2)]
+    assert workers[0].lease == 2
+    started = time.monotonic()
+    waits = await asyncio.gather(*(w.take("c") for w in workers for _ in range(20)))
+    elapsed = time.monotonic() - started
+    granted = waits.count(0)
+    assert granted <= burst + rate * elapsed
+    assert granted >= burst - 2 * (workers[0].lease - 1)
+    assert all(w > 0 for w in waits if w)
