@@ -27,7 +27,7 @@ from tests.outgoing.conftest import (
     queue,
     wait_finished,
 )
-from tests.outgoing.fake_vendor import Faults, FakeVendor
+from tests.outgoing.fake_vendor import FakeVendor, Faults
 from tests.resilience.outage_proxy import OutageProxy
 
 ITEMS = 3
@@ -79,7 +79,17 @@ async def test_worker_metrics_and_health_follow_a_release_and_the_database(
     # The vendor fails every upload until the test has seen the items waiting in the queue.
     vendor.reset(Faults(upload_status=500))
     # As --help shows it: `gateway worker --metrics-port 9101` (a free port here).
-    args = ["worker", "--metrics-port", str(port), "--idle-poll", "0.05", "--backoff", "0.05", "--backoff-max", "0.2"]
+    args = [
+        "worker",
+        "--metrics-port",
+        str(port),
+        "--idle-poll",
+        "0.05",
+        "--backoff",
+        "0.05",
+        "--backoff-max",
+        "0.2",
+    ]
     args += ["--max-attempts", "100", "--connect-timeout", "2", "--read-timeout", "5"]
     log = tmp_path / "worker.log"
     out = log.open("wb")
@@ -104,14 +114,13 @@ async def test_worker_metrics_and_health_follow_a_release_and_the_database(
 
             def waiting(r: httpx.Response) -> bool:
                 text = r.text
-                open_items = sample(
-                    text, "gateway_release_queue_items", state="queued"
-                ) + sample(text, "gateway_release_queue_items", state="in_progress")
+                open_items = sample(text, "gateway_release_queue_items", state="queued") + sample(
+                    text, "gateway_release_queue_items", state="in_progress"
+                )
                 return (
                     open_items >= ITEMS
                     and sample(text, "gateway_release_items_total", outcome="retry") >= ITEMS
-                    and sample(text, "gateway_release_queue_oldest_age_seconds", state="queued")
-                    > 0
+                    and sample(text, "gateway_release_queue_oldest_age_seconds", state="queued") > 0
                 )
 
             during = (await until(client, "/metrics", waiting)).text
