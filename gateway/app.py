@@ -47,7 +47,7 @@ def create_app(
             await svc.stop()
 
     routes: list[BaseRoute] = [
-        *health.routes(settings.bench_routes),
+        *health.routes(settings.bench_routes, metrics=settings.metrics_port is None),
         *problem_types.routes(),
         *oauth.routes(),
         *transcripts.routes(settings.max_document_bytes),
