@@ -222,7 +222,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                 "requestBody": _client_form(
                     ["token"],
                     {
-                        "token": {"type": "string"},
+                        "token": {"type": "string", "minLength": 1},
                         "token_type_hint": {"type": "string"},
                     },
                 ),
@@ -247,7 +247,9 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                 "operationId": "introspectToken",
                 "summary": "Is this token active? (RFC 7662; your own tokens only)",
                 "security": [{"clientBasic": []}, {}],
-                "requestBody": _client_form(["token"], {"token": {"type": "string"}}),
+                "requestBody": _client_form(
+                    ["token"], {"token": {"type": "string", "minLength": 1}}
+                ),
                 "responses": {
                     "200": {
                         "description": "Introspection result.",

@@ -59,7 +59,9 @@ async def test_invalid_fields_are_422_and_named(
     assert response.status_code == 422
     problem = response.json()
     assert problem["status"] == 422
-    assert set(problem["errors"]) == {"kind", "county"}, "shape errors first, in one answer"
+    # An empty required string is a shape error too (the document says minLength 1).
+    assert set(problem["errors"]) == {"kind", "county", "name"}, "shape errors, in one answer"
+    assert problem["errors"]["name"] == "Must not be empty"
     meaning = await client.post(
         f"{API}/districts", json={"lea_code": "9-2", "name": " "}, headers=operator.headers
     )
