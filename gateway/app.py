@@ -14,6 +14,7 @@ from gateway import health, tracing, web
 from gateway import problems as problem_types
 from gateway.admin import api as admin_api
 from gateway.api import openapi, transcripts
+from gateway.body_limit import BodyLimit
 from gateway.middleware import EdgeMiddleware
 from gateway.oauth import endpoints as oauth
 from gateway.outgoing.worker import Worker, release_worker_config
@@ -56,16 +57,18 @@ def create_app(
         *web.routes(),
     ]
     web.install(problems)
+    oauth.install(problems)
     app = Starlette(
         routes=routes,
         middleware=[
+            # Outermost, where Starlette's own limit sat; its 413 is ours (gateway.body_limit).
+            Middleware(BodyLimit, limit=settings.max_body_bytes),
             *tracing.middleware(settings.tracing),
             Middleware(EdgeMiddleware, hsts=settings.base_url.startswith("https://")),
             *SESSION_MIDDLEWARE,
         ],
         exception_handlers={**problems.handlers(), web.NotSignedIn: web.to_login},
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
     app.state.problems = problems
