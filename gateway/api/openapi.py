@@ -557,6 +557,8 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                                 "unsupported_grant_type",
                                 "invalid_scope",
                                 "slow_down",
+                                "temporarily_unavailable",
+                                "server_error",
                             ],
                         },
                         "error_description": {"type": "string"},
