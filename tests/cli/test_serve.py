@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import signal
@@ -32,11 +31,15 @@ def test_production_names_what_is_missing() -> None:
 
 
 def test_two_workers_serve_and_clean_up(database: PgDatabase, tmp_path: Path) -> None:
-    before = set(glob.glob("/tmp/gateway-metrics-*"))
+    # The server's temporary folders go to a folder of this test's own, so that other test
+    # runs sharing /tmp (their own servers' metrics folders) cannot change what is seen.
+    temp = tmp_path / "tmp"
+    temp.mkdir()
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")},
         **cli_env(database),
+        "TMPDIR": str(temp),
     }
     log = open(f"{tmp_path}/serve.log", "wb")  # noqa: SIM115 - closed below, after the process
     process = subprocess.Popen(
@@ -56,6 +59,7 @@ def test_two_workers_serve_and_clean_up(database: PgDatabase, tmp_path: Path) ->
                 pass
             assert time.monotonic() < deadline, "gateway serve did not become ready"
             time.sleep(0.2)
+        assert list(temp.glob("gateway-metrics-*")), "serve made no metrics folder"
         for _ in range(20):
             httpx.get(f"http://127.0.0.1:{port}/healthz")
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
@@ -70,9 +74,7 @@ def test_two_workers_serve_and_clean_up(database: PgDatabase, tmp_path: Path) ->
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
         log.close()
-    assert set(glob.glob("/tmp/gateway-metrics-*")) == before, (
-        "the metrics folder outlived the server"
-    )
+    assert not list(temp.glob("gateway-metrics-*")), "the metrics folder outlived the server"
 
 
 def _worker_counts(metrics_dir: Path, folder: Path) -> dict[str, float]:
