@@ -61,8 +61,8 @@ class SlowDown(OAuthError):
     """Too many token requests from one client (429 with Retry-After).
 
     `slow_down` is registered for the token endpoint response (RFC 8628 §3.5, IANA OAuth
-    Extensions Error Registry); `temporarily_unavailable` is an authorization endpoint code
-    (RFC 6749 §4.1.2.1) that token endpoint clients need not know."""
+    Extensions Error Registry): it says "this client, slower". `temporarily_unavailable`
+    (below) says "the server, later", for a 503."""
 
     status = 429
     error = "slow_down"
