@@ -15,6 +15,7 @@ from gateway import health, tracing, web
 from gateway import problems as problem_types
 from gateway.admin import api as admin_api
 from gateway.api import openapi, transcripts
+from gateway.body_limit import BodyLimit
 from gateway.middleware import EdgeMiddleware
 from gateway.oauth import endpoints as oauth
 from gateway.outgoing.worker import Worker, release_worker_config
@@ -60,7 +61,7 @@ def create_app(
             await svc.stop()
 
     routes: list[BaseRoute] = [
-        *health.routes(settings.bench_routes),
+        *health.routes(settings.bench_routes, metrics=settings.metrics_port is None),
         *problem_types.routes(),
         *oauth.routes(),
         *transcripts.routes(settings.max_document_bytes),
@@ -69,16 +70,18 @@ def create_app(
         *web.routes(),
     ]
     web.install(problems)
+    oauth.install(problems)
     app = Starlette(
         routes=routes,
         middleware=[
+            # Outermost, where Starlette's own limit sat; its 413 is ours (gateway.body_limit).
+            Middleware(BodyLimit, limit=settings.max_body_bytes),
             *tracing.middleware(settings.tracing),
             Middleware(EdgeMiddleware, hsts=settings.base_url.startswith("https://")),
             *SESSION_MIDDLEWARE,
         ],
         exception_handlers={**problems.handlers(), web.NotSignedIn: web.to_login},
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     # No 307 to the path with or without a trailing slash: a student id ending in an encoded
     # slash (`a%2F`) was redirected to another student's URL. Every path we serve is exact.

@@ -55,12 +55,15 @@ async def floor_query(request: Request) -> Response:
     return JSONResponse({"status": "ok", "floor": "query", "value": value})
 
 
-def routes(bench: bool) -> list[Route]:
+def routes(bench: bool, *, metrics: bool = True) -> list[Route]:
+    """`metrics=False` when /metrics has a listener of its own (GATEWAY_METRICS_PORT, see
+    gateway.monitor): then the public listener does not serve it at all."""
     found = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
-        Route("/metrics", metrics_endpoint, methods=["GET"]),
     ]
+    if metrics:
+        found.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     if bench:
         found += [
             Route("/_floor/static", floor_static, methods=["GET"]),

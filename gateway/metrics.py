@@ -50,6 +50,33 @@ DISCLOSURES = Counter(
     "gateway_disclosures_total", "Disclosure log rows written.", ["event", "channel"]
 )
 
+# The release worker (`gateway worker`): what a vendor answered and how long it took.
+RELEASE_OUTCOMES = Counter(
+    "gateway_release_items_total",
+    "Release item attempts settled, by outcome (delivered; retry: a failure tried again"
+    " later; failed; lost: the lease had gone to another worker).",
+    ["outcome"],
+)
+VENDOR_LATENCY = Histogram(
+    "gateway_release_vendor_duration_seconds",
+    "Time a vendor took to take one transcript (token and upload), by result.",
+    ["result"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0),
+)
+# Read from the queue at each scrape of the worker's /metrics (see gateway.outgoing.monitor).
+QUEUE_DEPTH = Gauge(
+    "gateway_release_queue_items",
+    "Release items in the queue, by state (queued: waiting or due; in_progress: leased).",
+    ["state"],
+    multiprocess_mode="max",
+)
+QUEUE_AGE = Gauge(
+    "gateway_release_queue_oldest_age_seconds",
+    "How long the oldest item of each state has been in it (0 when none is).",
+    ["state"],
+    multiprocess_mode="max",
+)
+
 
 def render(multiproc_dir: str | None) -> tuple[bytes, str]:
     """The exposition text: this process's registry, or every worker's when multiprocess."""

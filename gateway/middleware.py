@@ -11,9 +11,6 @@ from typing import Any
 
 import structlog
 from starlette.exceptions import HTTPException
-from starlette.middleware.body_limit import (
-    _RequestBodyLimitResponseSent as _BodyLimitAnswered,
-)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.input_guard import check_head
@@ -51,7 +48,7 @@ async def _problem_for(scope: Scope, receive: Receive, exc: Exception) -> Any:
     request = Request(scope, receive)
     if isinstance(exc, ProblemError):
         return await problems.problem(request, exc)
-    if isinstance(exc, HTTPException):  # e.g. 413 from the body limit, outside the router
+    if isinstance(exc, HTTPException):
         return await problems.http(request, exc)
     if isinstance(exc, (StoreUnavailable, *OUTAGE_ERRORS)):
         return await problems.store_unavailable(request, exc)
@@ -120,10 +117,6 @@ class EdgeMiddleware:
                 await response(scope, receive, send_wrapper)
             else:
                 await self.app(scope, receive, send_wrapper)
-        except _BodyLimitAnswered:
-            # Starlette's body limit has already answered 413 and unwinds with this: it is
-            # not an error of ours, and its own middleware (outside this one) swallows it.
-            raise
         except Exception as exc:
             # Answered here and not re-raised: the server's own handler would log the raw
             # exception text (which can quote key values) outside our redaction.

@@ -11,12 +11,24 @@ release the GIL for their heavy parts, so the event loop keeps answering meanwhi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
 
 from gateway.errors import ServiceUnavailable
 
 T = TypeVar("T")
+
+
+class OffLoop(Protocol):
+    """How a repository runs CPU-heavy work (an argon2id hash): `Offload.run` in the server,
+    so every such job shares one bound; `in_thread` in the CLI."""
+
+    def __call__(self, job: Callable[..., T], /, *args: object) -> Awaitable[T]: ...
+
+
+async def in_thread(job: Callable[..., T], *args: object) -> T:
+    """Off the loop without a bound: for a CLI command, the only work of its process."""
+    return await asyncio.to_thread(job, *args)
 
 
 class Offload:

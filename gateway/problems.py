@@ -80,7 +80,8 @@ class ProblemHandlers:
 
     def register_html(self, prefix: str, renderer: HtmlRenderer | None) -> None:
         """Answer errors under `prefix` with `renderer` (None: problem+json, e.g. to carve an
-        API out of a prefix of pages). The longest matching prefix wins."""
+        API out of a prefix of pages; the OAuth endpoints register their RFC 6749 form). The
+        longest matching prefix wins."""
         self._html.append((prefix, renderer))
         self._html.sort(key=lambda item: len(item[0]), reverse=True)
 

@@ -131,6 +131,13 @@ class Settings:
     metrics_token: Secret | None = None
     # Set by `gateway serve` for its workers so that /metrics adds up every worker.
     metrics_multiproc_dir: str | None = None
+    # GATEWAY_METRICS_PORT: when set, `gateway serve` answers /metrics on this port of
+    # GATEWAY_METRICS_HOST only (loopback by default), never on the public listener.
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    # GATEWAY_WORKER_METRICS_PORT: `gateway worker`'s /metrics and /healthz (off by default:
+    # several workers may share a host, and each needs a port of its own).
+    worker_metrics_port: int | None = None
 
     @property
     def embedded(self) -> bool:
@@ -337,6 +344,15 @@ def load_settings(
             raise ConfigurationError(f"{name} must be at least {minimum}")
         return value
 
+    def optional_port(name: str) -> int | None:
+        """A TCP port, or None when unset or empty (the listener is off)."""
+        if not get(name).strip():
+            return None
+        port = number(name, 0, 1)
+        if port > 65535:
+            raise ConfigurationError(f"{name} must be a TCP port (1-65535)")
+        return port
+
     def flag(name: str, default: bool) -> bool:
         raw = get(name, "1" if default else "0").strip().lower()
         if raw in {"1", "true", "yes", "on"}:
@@ -424,6 +440,9 @@ def load_settings(
         and get("OTEL_SDK_DISABLED").strip().lower() != "true"
         and get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() != "none",
         metrics_multiproc_dir=get("PROMETHEUS_MULTIPROC_DIR") or None,
+        metrics_port=optional_port("GATEWAY_METRICS_PORT"),
+        metrics_host=get("GATEWAY_METRICS_HOST", "127.0.0.1").strip() or "127.0.0.1",
+        worker_metrics_port=optional_port("GATEWAY_WORKER_METRICS_PORT"),
         metrics_token=Secret(get("GATEWAY_METRICS_TOKEN"))
         if get("GATEWAY_METRICS_TOKEN")
         else None,

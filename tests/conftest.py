@@ -9,6 +9,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -136,23 +137,34 @@ def capture_logs() -> None:
     configure_logging(Settings(log_format="json", log_level="DEBUG"), stream=Tee())
 
 
-@pytest.fixture(scope="session")
-def app_settings(database: PgDatabase, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    # A generous token rate so that only the rate-limit test meets the limit.
-    return database.settings(
-        tmp_path_factory.mktemp("home"),
-        bench_routes=True,
-        token_rate_per_second=1000.0,
-        token_rate_burst=1000,
-    )
+def app_fixtures(home: str) -> tuple[Any, Any]:
+    """The session's `app_settings` and `gateway_app` fixtures, whose home folder is named
+    `home`. Built on whatever `database` fixture the requesting folder sees, so tests/citus
+    gets the same app on its cluster by calling this again (with a home of its own)."""
+
+    @pytest.fixture(scope="session", name="app_settings")
+    def settings_fixture(
+        database: PgDatabase, tmp_path_factory: pytest.TempPathFactory
+    ) -> Settings:
+        # A generous token rate so that only the rate-limit test meets the limit.
+        return database.settings(
+            tmp_path_factory.mktemp(home),
+            bench_routes=True,
+            token_rate_per_second=1000.0,
+            token_rate_burst=1000,
+        )
+
+    @pytest.fixture(scope="session", name="gateway_app")
+    async def app_fixture(app_settings: Settings) -> AsyncIterator[Starlette]:
+        """The whole app with its lifespan running (pools, caches, change feed)."""
+        app = create_app(app_settings)
+        async with app.router.lifespan_context(app):
+            yield app
+
+    return settings_fixture, app_fixture
 
 
-@pytest.fixture(scope="session")
-async def gateway_app(app_settings: Settings) -> AsyncIterator[Starlette]:
-    """The whole app with its lifespan running (pools, caches, change feed)."""
-    app = create_app(app_settings)
-    async with app.router.lifespan_context(app):
-        yield app
+app_settings, gateway_app = app_fixtures("home")
 
 
 def client_from(app: Starlette, settings: Settings, address: str) -> httpx.AsyncClient:

@@ -107,6 +107,7 @@ UNITS = {
     "gateway.services": "services",
     "gateway.request_context": "services",
     "gateway.health": "services",
+    "gateway.monitor": "services",  # the operations listener, serving gateway.health's /metrics
     "gateway.crypto": "crypto",
     "gateway.database": "database",
     "gateway.control": "control",

@@ -182,6 +182,7 @@ async def import_credential(call: Call) -> Response:
                 label=body["name"],
                 actor=call.actor,
                 expires_at=expires_at,
+                off_loop=call.services.slow_hashes.run,
             )
     base = call.settings.issuer
     info = {

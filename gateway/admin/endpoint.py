@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from gateway.admin import schemas
 from gateway.audit import Actor
+from gateway.body_limit import body_limit
 from gateway.oauth.bearer import TokenContext
 from gateway.oauth.errors import InsufficientScope
 from gateway.request_context import client_address, services
@@ -101,5 +102,5 @@ def operator_route(
         endpoint,
         methods=[method],
         name=f"admin_api.{handler.__name__}",
-        max_body_size=max_body_size,
+        middleware=body_limit(max_body_size),
     )

@@ -51,11 +51,13 @@ _OUT_NAMES = {"lea_code": "district"}
 
 
 def _secret(updating: bool, note: str) -> Field:
+    """Required and non-empty on POST; on PUT absent, null or "" keeps the stored one (so no
+    minLength there, and no default: absent is null)."""
     return string(
         1000,
         required=not updating,
+        min_length=None if updating else 1,
         nullable=updating,
-        default="",
         write_only=True,
         description=note,
     )

@@ -35,6 +35,7 @@ class Field:
 
     type: FieldType
     required: bool = False
+    min_length: int | None = None
     max_length: int | None = None
     minimum: int | None = None
     maximum: int | None = None
@@ -48,6 +49,10 @@ class Field:
 
 
 def string(max_length: int = 200, **options: Any) -> Field:
+    """A string member; a required one must not be empty (minLength 1), unless it says
+    otherwise, since "required" that accepts "" would document nothing."""
+    if options.get("required") and "min_length" not in options:
+        options["min_length"] = 1
     return Field("string", max_length=max_length, **options)
 
 
@@ -70,6 +75,12 @@ def _type_problem(field: Field, value: Any) -> str | None:
 
 
 def _range_problem(field: Field, value: Any) -> str | None:
+    if field.min_length is not None and isinstance(value, str) and len(value) < field.min_length:
+        return (
+            "Must not be empty"
+            if field.min_length == 1
+            else f"At least {field.min_length} characters"
+        )
     if field.max_length is not None and isinstance(value, str) and len(value) > field.max_length:
         return f"At most {field.max_length} characters"
     if field.enum and value not in field.enum:
@@ -236,6 +247,7 @@ def fields_named(names: Mapping[str, str]) -> Iterator[None]:
 # --- documentation --------------------------------------------------------------------------
 
 _SCHEMA_KEYS: tuple[tuple[str, Callable[[Field], Any]], ...] = (
+    ("minLength", lambda f: f.min_length),
     ("maxLength", lambda f: f.max_length),
     ("minimum", lambda f: f.minimum),
     ("maximum", lambda f: f.maximum),

@@ -59,6 +59,7 @@ async def add_user(call: Call) -> Response:
             lea_code=body["district"],
             password=None,
             actor=call.actor,
+            off_loop=call.services.slow_hashes.run,
         )
         token = await users.create_invite(conn, row["email"], call.actor)
     shown = {**project(row, FIELDS), "invite_url": invite_url(call.settings.issuer, token)}

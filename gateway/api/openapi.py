@@ -59,6 +59,18 @@ def _oauth_error(description: str, error: str, example_description: str) -> dict
     }
 
 
+# RFC 6749 §5.2 form of a 503 (the argon2 queue is full, a store is down); Retry-After says
+# when to come back.
+_OAUTH_UNAVAILABLE = {
+    **_oauth_error(
+        "temporarily_unavailable: too many client authentications at once, or a data store"
+        " is down; see Retry-After.",
+        "temporarily_unavailable",
+        "Too many sign-in checks at once; try again shortly.",
+    ),
+    "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+}
+
 _CLIENT_AUTH_FORM = {
     "type": "object",
     "properties": {
@@ -203,7 +215,12 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                         "invalid_client",
                         "Client authentication failed.",
                     ),
-                    "413": _problem("The form is larger than 16 KiB."),
+                    "413": _oauth_error(
+                        "The form is larger than 16 KiB.",
+                        "invalid_request",
+                        "The request body is larger than 16 KiB.",
+                    ),
+                    "503": _OAUTH_UNAVAILABLE,
                     "429": _oauth_error(
                         "Too many token requests from this client; see Retry-After."
                         " `slow_down` is the token endpoint's code for it (RFC 8628 §3.5).",
@@ -222,7 +239,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                 "requestBody": _client_form(
                     ["token"],
                     {
-                        "token": {"type": "string"},
+                        "token": {"type": "string", "minLength": 1},
                         "token_type_hint": {"type": "string"},
                     },
                 ),
@@ -238,6 +255,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                         "invalid_client",
                         "Client authentication failed.",
                     ),
+                    "503": _OAUTH_UNAVAILABLE,
                 },
             }
         },
@@ -247,7 +265,9 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                 "operationId": "introspectToken",
                 "summary": "Is this token active? (RFC 7662; your own tokens only)",
                 "security": [{"clientBasic": []}, {}],
-                "requestBody": _client_form(["token"], {"token": {"type": "string"}}),
+                "requestBody": _client_form(
+                    ["token"], {"token": {"type": "string", "minLength": 1}}
+                ),
                 "responses": {
                     "200": {
                         "description": "Introspection result.",
@@ -274,6 +294,7 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                         "invalid_client",
                         "Client authentication failed.",
                     ),
+                    "503": _OAUTH_UNAVAILABLE,
                 },
             }
         },
@@ -536,6 +557,8 @@ def document(issuer: str, extra_paths: dict[str, Any] | None = None) -> dict[str
                                 "unsupported_grant_type",
                                 "invalid_scope",
                                 "slow_down",
+                                "temporarily_unavailable",
+                                "server_error",
                             ],
                         },
                         "error_description": {"type": "string"},

@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from gateway.api import identity, negotiation
 from gateway.audit import Actor, AuditEvent
+from gateway.body_limit import body_limit
 from gateway.errors import BadRequest, Conflict, Forbidden, NotFound, UnsupportedMediaType
 from gateway.ferpa import CONSENT_BASIS, DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES, STUDENT_ID
 from gateway.metrics import DISCLOSURES
@@ -410,6 +411,6 @@ def routes(max_document_bytes: int) -> list[Route]:
             "/api/v1/districts/{lea}/etranscripts",
             post_request,
             methods=["POST"],
-            max_body_size=max_document_bytes,
+            middleware=body_limit(max_document_bytes),
         ),
     ]

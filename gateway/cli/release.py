@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
+import socket
 import sys
 from collections.abc import Mapping
 from typing import Any, TextIO
@@ -22,6 +23,7 @@ from gateway.cli.context import (
 )
 from gateway.cli.options import cli_actor, json_option
 from gateway.cli.output import emit, emit_json, progress
+from gateway.cli.server import bind
 from gateway.ferpa import DEFAULT_BASIS, DEFAULT_PURPOSE, LEGAL_BASES
 from gateway.logging import configure_logging
 from gateway.outgoing.batches import BatchRequest, queue_batch
@@ -31,6 +33,7 @@ from gateway.outgoing.retry import RetryPolicy
 from gateway.outgoing.worker import Worker, release_worker_config
 from gateway.pesc import DEFAULT_TRANSCRIPT_VERSION, TRANSCRIPT_VERSIONS
 from gateway.services import store_urls
+from gateway.settings import Settings
 from tenants.stores import StoreRegistry
 
 LIST_COLUMNS = [
@@ -269,6 +272,16 @@ def report_command(ctx: click.Context, batch_id: int, as_csv: bool, as_json: boo
 @click.option("--connect-timeout", type=click.FloatRange(0.1, 60), default=5.0, show_default=True)
 @click.option("--read-timeout", type=click.FloatRange(0.1, 600), default=20.0, show_default=True)
 @click.option("--exit-when-idle", is_flag=True, help="Stop once nothing is queued or in progress.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    help="Serve /metrics and /healthz on this port (GATEWAY_WORKER_METRICS_PORT; default: "
+    "off; 0 picks a free one).",
+)
+@click.option(
+    "--metrics-host",
+    help="Address of that listener (GATEWAY_METRICS_HOST, default 127.0.0.1).",
+)
 @click.pass_context
 def worker(
     ctx: click.Context,
@@ -281,6 +294,8 @@ def worker(
     connect_timeout: float,
     read_timeout: float,
     exit_when_idle: bool,
+    metrics_port: int | None,
+    metrics_host: str | None,
 ) -> None:
     """Deliver queued batch items to the vendors until stopped (SIGTERM or Ctrl+C finish the
     items in hand first).
@@ -290,12 +305,26 @@ def worker(
     worker, and the items of a worker that dies return to the queue when their lease ends.
     The lease must outlast one attempt (a token and an upload, twice after an expired
     token): keep it above 4 x (connect timeout + read timeout).
+
+    \b
+    With --metrics-port (or GATEWAY_WORKER_METRICS_PORT) it answers, on loopback unless
+    --metrics-host says otherwise:
+      /healthz   200 while its loop runs and the database answers, else 503 and why
+      /metrics   queue depth and oldest age by state, delivery outcomes, vendor latency,
+                 disclosures written, gateway_build_info (GATEWAY_METRICS_TOKEN applies)
+    Example (a liveness probe, then a scrape):
+      gateway worker --metrics-port 9101
+      curl -fsS http://127.0.0.1:9101/healthz
     """
     if backoff_max < backoff:
         raise click.UsageError("--backoff-max must be at least --backoff")
+    configured = state(ctx).settings
+    port = configured.worker_metrics_port if metrics_port is None else metrics_port
+    # Bound before anything else, so that a port in use fails at once (and 0 is resolved).
+    sock = None if port is None else bind(metrics_host or configured.metrics_host, port)
 
     async def go() -> None:
-        settings = await resolved(state(ctx).settings)
+        settings = await resolved(configured)
         configure_logging(settings)
         config = release_worker_config(
             settings,
@@ -315,11 +344,36 @@ def worker(
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, releaser.request_stop)
             click.echo(f"release worker {releaser.name} started", err=True)
-            await releaser.run()
+            if sock is None:
+                await releaser.run()
+            else:
+                await _run_with_monitor(settings, releaser, stores, sock)
         finally:
             await stores.close()
 
     run(go())
+
+
+async def _run_with_monitor(
+    settings: Settings, releaser: Worker, stores: StoreRegistry, sock: socket.socket
+) -> None:
+    """The worker and its /metrics + /healthz listener in one loop; the listener stops after
+    the worker (so a probe sees 'stopping' while the items in hand settle)."""
+    # Here, not at the top: `gateway release ...` need not load uvicorn to start.
+    from gateway import monitor
+    from gateway.outgoing.health import WorkerHealth
+
+    health = WorkerHealth(releaser, stores)
+    app = monitor.monitor_app(settings, None, health=health.check, refresh=health.refresh_queue)
+    host, port = sock.getsockname()[:2]
+    click.echo(f"release worker metrics and health on http://{host}:{port}/", err=True)
+    done = asyncio.Event()
+    listening = asyncio.create_task(monitor.serve(app, sock, done))
+    try:
+        await releaser.run()
+    finally:
+        done.set()
+        await listening
 
 
 COMMANDS = [release, worker]

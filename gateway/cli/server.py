@@ -7,6 +7,8 @@ import shutil
 import socket
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -57,7 +59,7 @@ def banner(env: DevEnvironment) -> str:
         f"  embedded PostgreSQL   {env.pgdata}",
         f"  gateway               {base}/",
         f"  readiness             {base}/readyz",
-        f"  metrics               {base}/metrics",
+        f"  metrics               {metrics_url(env.settings)}",
         f"  demo credentials      {env.demo_file}",
     ]
     lines += [f"  {label:<21} {value}" for label, value in env.extra_lines]
@@ -116,7 +118,8 @@ def dev(ctx: click.Context, port: int | None, host: str, no_seed: bool) -> None:
     failures: list[str] = []
     watchdog = _watch_postgres(settings, server, failures) if settings.embedded else None
     try:
-        server.run(sockets=[sock])
+        with metrics_listener(env.settings, None):
+            server.run(sockets=[sock])
     finally:
         # uvicorn re-raises SIGTERM after its graceful shutdown (SystemExit, through our
         # handler): the watchdog must stop before atexit stops PostgreSQL, or it would see the
@@ -167,6 +170,15 @@ def bind(host: str, port: int) -> socket.socket:
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (GATEWAY_PORT, default 8000).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (GATEWAY_WORKERS).")
 @click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    help="Serve /metrics on this port only, not on the public one (GATEWAY_METRICS_PORT).",
+)
+@click.option(
+    "--metrics-host",
+    help="Address of the metrics port (GATEWAY_METRICS_HOST, default 127.0.0.1).",
+)
+@click.option(
     "--forwarded-allow-ips",
     metavar="IPS",
     help="Comma-separated addresses or networks of the TLS proxies whose X-Forwarded-For "
@@ -178,6 +190,8 @@ def serve(
     host: str | None,
     port: int | None,
     workers: int | None,
+    metrics_port: int | None,
+    metrics_host: str | None,
     forwarded_allow_ips: str | None,
 ) -> None:
     """Serve in production: uvicorn with worker processes on a configured database.
@@ -192,6 +206,13 @@ def serve(
       gateway serve --host 0.0.0.0 --forwarded-allow-ips 10.0.0.5
     Only then are its X-Forwarded-For and X-Forwarded-Proto believed; from any other peer
     they are ignored, and lockout and the audit log see the peer's own address.
+
+    \b
+    /metrics (Prometheus, summed over every worker) is on the public port unless a port of
+    its own is named; that listener binds loopback unless --metrics-host says otherwise:
+      gateway serve --workers 2 --metrics-port 9100
+      curl -fsS http://127.0.0.1:9100/metrics
+    GATEWAY_METRICS_TOKEN, when set, is required on either.
     """
     import uvicorn
 
@@ -201,6 +222,8 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers or settings.workers,
+        metrics_port=metrics_port or settings.metrics_port,
+        metrics_host=metrics_host or settings.metrics_host,
     )
     if forwarded_allow_ips is not None:
         try:
@@ -230,6 +253,9 @@ def serve(
 
         settings = replace(settings, base_url=base_url_for(settings.host, settings.port))
         os.environ["GATEWAY_BASE_URL"] = settings.base_url
+    if settings.metrics_port is not None:
+        # The workers read their settings from this environment: none serves /metrics.
+        os.environ["GATEWAY_METRICS_PORT"] = str(settings.metrics_port)
     configure_logging(settings)
     made_metrics_dir = None
     if settings.workers > 1 and not settings.metrics_multiproc_dir:
@@ -242,17 +268,47 @@ def serve(
         f"public address {settings.base_url}",
         err=True,
     )
+    multiproc_dir = made_metrics_dir or settings.metrics_multiproc_dir
     try:
-        uvicorn.run(
-            "gateway.asgi:app_factory",
-            factory=True,
-            workers=settings.workers,
-            **uvicorn_options(settings),  # type: ignore[arg-type]
-        )
+        with metrics_listener(settings, multiproc_dir):
+            uvicorn.run(
+                "gateway.asgi:app_factory",
+                factory=True,
+                workers=settings.workers,
+                **uvicorn_options(settings),  # type: ignore[arg-type]
+            )
     finally:
         if made_metrics_dir is not None:
             shutil.rmtree(made_metrics_dir, ignore_errors=True)
     sys.exit(0)
+
+
+def metrics_url(settings: Settings) -> str:
+    if settings.metrics_port is None:
+        return f"{settings.base_url}/metrics"
+    return f"http://{settings.metrics_host}:{settings.metrics_port}/metrics"
+
+
+@contextmanager
+def metrics_listener(settings: Settings, multiproc_dir: str | None) -> Iterator[None]:
+    """/metrics on GATEWAY_METRICS_PORT, from a thread of this process, while the block runs.
+
+    This process is the app itself with one worker, and uvicorn's supervisor with several:
+    then `multiproc_dir` holds every worker's values and the answer sums them.
+    """
+    if settings.metrics_port is None:
+        yield
+        return
+    from gateway import monitor
+
+    sock = bind(settings.metrics_host, settings.metrics_port)
+    listener = monitor.in_thread(monitor.monitor_app(settings, multiproc_dir), sock)
+    click.echo(f"metrics on {metrics_url(settings)}", err=True)
+    try:
+        yield
+    finally:
+        listener.stop()
+        sock.close()
 
 
 @click.command("openapi")

@@ -8,7 +8,6 @@ never stored: only their hashes are (see `gateway.crypto.client_secrets`).
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ import asyncpg
 from gateway.audit import Actor, AuditEvent, record
 from gateway.crypto import client_secrets
 from gateway.errors import Conflict, NotFound, ValidationFailed
+from gateway.offload import OffLoop, in_thread
 
 CONSUMER_SCOPES = ["etranscripts"]
 OPERATOR_SCOPES = ["admin"]
@@ -244,9 +244,11 @@ async def import_existing(
     label: str,
     actor: Actor,
     expires_at: datetime | None = None,
+    off_loop: OffLoop = in_thread,
 ) -> dict[str, Any]:
     """Keep a pair the department already gave out. Its strength is unknown, so the secret is
-    hashed with argon2id, and flagged weak when short."""
+    hashed with argon2id (by `off_loop`: the server's bounded pool), and flagged weak when
+    short."""
     _check_expiry(expires_at)
     if not CLIENT_ID.match(client_id):
         raise ValidationFailed({"client_id": "8-128 characters: letters, digits, . _ ~ -"})
@@ -254,7 +256,7 @@ async def import_existing(
         raise ValidationFailed({"secret": "A secret of 1-512 characters, no surrounding spaces"})
     weak = client_secrets.is_weak(secret)
     # argon2id takes ~64 MiB and tens of milliseconds: not on the event loop.
-    kind, digest = await asyncio.to_thread(client_secrets.hash_imported, secret)
+    kind, digest = await off_loop(client_secrets.hash_imported, secret)
     async with conn.transaction():
         district_id, consumer_id, consumer_name = await _district_and_consumer(
             conn, lea_code, consumer

@@ -10,6 +10,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.audit import Actor, AuditEvent
+from gateway.body_limit import body_limit
+from gateway.errors import ProblemError
 from gateway.metrics import TOKENS_ISSUED
 from gateway.oauth import keys as signing
 from gateway.oauth import tokens
@@ -20,12 +22,15 @@ from gateway.oauth.errors import (
     SlowDown,
     UnauthorizedClient,
     UnsupportedGrantType,
+    as_oauth,
 )
+from gateway.problems import ProblemHandlers, problem_response
 from gateway.request_context import client_address, services
 
 GRANT = "client_credentials"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM_LIMIT = 16 * 1024
+OAUTH_PREFIX = "/oauth2/"
 
 
 def actor_for(request: Request, attempt: ClientAttempt) -> Actor:
@@ -255,11 +260,22 @@ async def jwks(request: Request) -> Response:
     )
 
 
+async def _oauth_error(request: Request, error: ProblemError) -> Response:
+    """Errors under /oauth2/ in the RFC 6749 §5.2 form (see `errors.as_oauth`)."""
+    return problem_response(as_oauth(error), instance=request.url.path)
+
+
+def install(problems: ProblemHandlers) -> None:
+    problems.register_html(OAUTH_PREFIX, _oauth_error)
+
+
 def routes() -> list[Route]:
     return [
-        Route("/oauth2/token", token, methods=["POST"], max_body_size=FORM_LIMIT),
-        Route("/oauth2/revoke", revoke, methods=["POST"], max_body_size=FORM_LIMIT),
-        Route("/oauth2/introspect", introspect, methods=["POST"], max_body_size=FORM_LIMIT),
+        Route("/oauth2/token", token, methods=["POST"], middleware=body_limit(FORM_LIMIT)),
+        Route("/oauth2/revoke", revoke, methods=["POST"], middleware=body_limit(FORM_LIMIT)),
+        Route(
+            "/oauth2/introspect", introspect, methods=["POST"], middleware=body_limit(FORM_LIMIT)
+        ),
         Route("/.well-known/oauth-authorization-server", metadata, methods=["GET"]),
         Route("/.well-known/jwks.json", jwks, methods=["GET"]),
         # RFC 9728 §3.1: the well-known path for the resource `{issuer}/api` is this one with

@@ -61,8 +61,8 @@ class SlowDown(OAuthError):
     """Too many token requests from one client (429 with Retry-After).
 
     `slow_down` is registered for the token endpoint response (RFC 8628 §3.5, IANA OAuth
-    Extensions Error Registry); `temporarily_unavailable` is an authorization endpoint code
-    (RFC 6749 §4.1.2.1) that token endpoint clients need not know."""
+    Extensions Error Registry): it says "this client, slower". `temporarily_unavailable`
+    (below) says "the server, later", for a 503."""
 
     status = 429
     error = "slow_down"
@@ -72,6 +72,48 @@ class SlowDown(OAuthError):
             "Too many token requests; retry later.",
             headers={"Retry-After": str(max(1, retry_after))},
         )
+
+
+class TooLarge(OAuthError):
+    """The form is over the endpoint's bound: 413, in the §5.2 form (invalid_request)."""
+
+    status = 413
+    error = "invalid_request"
+
+
+class TemporarilyUnavailable(OAuthError):
+    """Overloaded or a dependency is down (503, with Retry-After). RFC 6749 defines the code
+    for the authorization endpoint (§4.1.2.1); token endpoint clients that read §5.2 JSON
+    know it too, and a problem document they would not parse at all."""
+
+    status = 503
+    error = "temporarily_unavailable"
+
+
+class ServerError(OAuthError):
+    """An unexpected error (500), §4.1.2.1's `server_error`."""
+
+    status = 500
+    error = "server_error"
+
+
+def as_oauth(error: ProblemError) -> ProblemError:
+    """The RFC 6749 §5.2 form of an error raised at an OAuth endpoint outside its own code
+    (the body bound, the argon2 queue, a store outage, a bug); others are left as they are
+    (a 404 or 405 of the path itself). Headers such as Retry-After are kept."""
+    if isinstance(error, OAuthError):
+        return error
+    kinds: dict[int, type[OAuthError]] = {
+        413: TooLarge,
+        503: TemporarilyUnavailable,
+        500: ServerError,
+    }
+    kind = kinds.get(error.status)
+    if kind is None:
+        return error
+    converted = kind(error.detail or error.title)
+    converted.headers.update(error.headers)
+    return converted
 
 
 class BearerError(ProblemError):

@@ -476,3 +476,19 @@ async def anything_open(conn: asyncpg.Connection) -> bool:
             "SELECT EXISTS (SELECT 1 FROM release_items WHERE status IN ('queued', 'in_progress'))"
         )
     )
+
+
+OPEN_STATES = ("queued", "in_progress")
+
+
+async def queue_depth(conn: asyncpg.Connection) -> dict[str, tuple[int, float]]:
+    """Open items by state: how many, and the seconds the oldest has been in that state
+    (`updated_at` moves at every change of state). Reads the open-item indexes only."""
+    rows = await conn.fetch(
+        "SELECT status, count(*) AS items,"
+        " EXTRACT(EPOCH FROM now() - min(updated_at))::float8 AS oldest"
+        " FROM release_items WHERE status IN ('queued', 'in_progress') GROUP BY status"
+    )
+    found = {state: (0, 0.0) for state in OPEN_STATES}
+    found.update({r["status"]: (int(r["items"]), max(float(r["oldest"]), 0.0)) for r in rows})
+    return found

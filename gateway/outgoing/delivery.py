@@ -35,7 +35,7 @@ import asyncpg
 import structlog
 
 from gateway.errors import StoreUnavailable
-from gateway.metrics import DISCLOSURES
+from gateway.metrics import DISCLOSURES, RELEASE_OUTCOMES, VENDOR_LATENCY
 from gateway.outgoing import batches
 from gateway.outgoing.batches import Claimed
 from gateway.outgoing.client import TokenCache, VendorClient
@@ -52,6 +52,8 @@ log = structlog.stdlib.get_logger("gateway.outgoing")
 
 HOLD = "hold"
 _STORE_ERRORS = (StoreUnavailable, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# The settled status as a metric's outcome: an item queued again is a retry.
+_OUTCOME_OF_STATUS = {"queued": "retry"}
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ class Delivery:
                     None,
                 )
         status = await self.settle(item, outcome)
+        RELEASE_OUTCOMES.labels(_OUTCOME_OF_STATUS.get(status, status)).inc()
         log.debug(
             "release_item",
             batch_id=item.batch_id,
@@ -199,10 +202,13 @@ class Delivery:
                     f" ({len(errors)} errors, first at line {errors[0].line})",
                 )
         sha256 = hashlib.sha256(body).hexdigest()
+        asked = time.perf_counter()
         try:
             reference = await self._upload(item, body)
         except VendorFailure as failed:
+            VENDOR_LATENCY.labels("failed").observe(time.perf_counter() - asked)
             return Failed(failed.failure, sha256)
+        VENDOR_LATENCY.labels("accepted").observe(time.perf_counter() - asked)
         return Accepted(reference, sha256)
 
     async def _upload(self, item: Claimed, body: bytes) -> str | None:

@@ -161,6 +161,17 @@ class Worker:
     def stopping(self) -> bool:
         return self._stopping.is_set()
 
+    def loop_state(self) -> str:
+        """'running' while every slot and the sweeper run; else 'stopping', 'not started',
+        or 'stalled' (a task ended on its own, which a health check must report)."""
+        if self._stopping.is_set():
+            return "stopping"
+        if not self._tasks:
+            return "not started"
+        if any(task.done() for task in self._tasks):
+            return "stalled"
+        return "running"
+
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):

@@ -219,7 +219,13 @@ async def invite_submit(request: Request) -> Response:
         if password != again:
             return _invite_page(request, email, {"password_again": "The two passwords differ"}, 400)
         try:
-            await users.accept_invite(conn, token, password, (client_address(request) or "unknown"))
+            await users.accept_invite(
+                conn,
+                token,
+                password,
+                (client_address(request) or "unknown"),
+                off_loop=svc.slow_hashes.run,
+            )
         except ValidationFailed as exc:
             return _invite_page(request, email, exc.errors, 400)
     return redirect("/login?set=1")

@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.body_limit import body_limit
 from gateway.control import form_tokens
 from gateway.control.users import WebUser
 from gateway.errors import BadRequest
@@ -103,7 +104,9 @@ def page(
     max_body_size: int = FORM_LIMIT,
 ) -> Route:
     """A web page route (the app-wide session middleware tells it who is signed in)."""
-    return Route(path, endpoint, methods=list(methods), name=name, max_body_size=max_body_size)
+    return Route(
+        path, endpoint, methods=list(methods), name=name, middleware=body_limit(max_body_size)
+    )
 
 
 def current(request: Request) -> WebUser | None:

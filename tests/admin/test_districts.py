@@ -59,7 +59,9 @@ async def test_invalid_fields_are_422_and_named(
     assert response.status_code == 422
     problem = response.json()
     assert problem["status"] == 422
-    assert set(problem["errors"]) == {"kind", "county"}, "shape errors first, in one answer"
+    # An empty required string is a shape error too (the document says minLength 1).
+    assert set(problem["errors"]) == {"kind", "county", "name"}, "shape errors, in one answer"
+    assert problem["errors"]["name"] == "Must not be empty"
     meaning = await client.post(
         f"{API}/districts", json={"lea_code": "9-2", "name": " "}, headers=operator.headers
     )
@@ -87,8 +89,13 @@ async def test_bodies_must_be_json(client: httpx.AsyncClient, operator: Operator
         content=b'{"name": "' + b"x" * 70_000 + b'"}',
         headers={**operator.headers, "content-type": "application/json"},
     )
-    # Status only: Starlette's body limit answers text/plain when Content-Length is too big.
+    # A problem document like every other error (Starlette's own limit answered text/plain).
     assert huge.status_code == 413
+    assert huge.headers["content-type"] == "application/problem+json"
+    problem = huge.json()
+    assert problem["status"] == 413 and problem["type"].endswith("/problems/payload-too-large")
+    assert problem["detail"] == "The request body is larger than 64 KiB."
+    assert problem["instance"] == f"{API}/districts"
 
 
 async def test_an_unknown_district_is_404(client: httpx.AsyncClient, operator: Operator) -> None:

@@ -150,6 +150,29 @@ async def test_invalid_connections_are_422_with_every_field_named(
     assert set(response.json()["errors"]) == {"auth_server", "upload_server", "auth_path"}
 
 
+async def test_an_empty_required_secret_is_refused_as_the_document_says(
+    client: httpx.AsyncClient, operator: Operator, setup: Setup
+) -> None:
+    """schemathesis found `consumer_secret` documented as required with `default: ""`: now
+    the document says minLength 1 (and no default), and the server holds to it."""
+    document = (await client.get("/openapi.json")).json()
+    schema = document["paths"]["/admin/api/v1/districts/{lea}/outgoing"]["post"]["requestBody"]
+    properties = schema["content"]["application/json"]["schema"]["properties"]
+    for name in ("consumer_secret", "password", "name", "consumer_key"):
+        assert properties[name]["minLength"] == 1, name
+        assert "default" not in properties[name], name
+    url = f"{API}/districts/{setup.lea}/outgoing"
+    response = await client.post(
+        url, json=connection(consumer_secret="", name=""), headers=operator.headers
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"] == {
+        "consumer_secret": "Must not be empty",
+        "name": "Must not be empty",
+    }
+
+
 async def test_a_duplicate_name_in_the_district_is_409(
     client: httpx.AsyncClient,
     operator: Operator,

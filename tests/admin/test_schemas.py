@@ -107,6 +107,18 @@ def test_required_fields_null_and_ranges() -> None:
     assert parse_body(JSON, body({"name": "a", "port": 1, "note": None}), SPEC)["note"] is None
 
 
+def test_an_empty_required_string_is_refused_as_its_minlength_says() -> None:
+    assert errors_of(lambda: parse_body(JSON, body({"name": "", "port": 1}), SPEC)) == {
+        "name": "Must not be empty"
+    }
+    longer = {"code": string(10, required=True, min_length=3)}
+    assert errors_of(lambda: parse_body(JSON, body({"code": "ab"}), longer)) == {
+        "code": "At least 3 characters"
+    }
+    # An optional string may be empty: only "required" implies minLength 1.
+    assert parse_body(JSON, body({"name": "a", "port": 1, "note": ""}), SPEC)["note"] == ""
+
+
 def test_an_optional_body_may_be_left_out_but_not_be_wrong() -> None:
     spec = {"overlap": integer(0, 10, default=5)}
     assert parse_optional_body(None, b"", spec) == {"overlap": 5}
@@ -159,7 +171,8 @@ def test_the_documented_schema_is_the_enforced_spec() -> None:
     )
     assert schema["additionalProperties"] is False
     assert schema["required"] == ["name", "port"]
-    assert schema["properties"]["name"] == {"type": "string", "maxLength": 10}
+    # A required string documents (and enforces, below) that it may not be empty.
+    assert schema["properties"]["name"] == {"type": "string", "minLength": 1, "maxLength": 10}
     assert schema["properties"]["port"] == {"type": "integer", "minimum": 1, "maximum": 9}
     assert schema["properties"]["note"]["type"] == ["string", "null"]
     assert schema["properties"]["kind"] == {

@@ -39,6 +39,20 @@ def plan(county: str = "Wake") -> DistrictPlan:
     return DistrictPlan(lea, f"Test {lea} County Schools", "lea", county, next(_plan_index), 2)
 
 
+async def _students(owner: asyncpg.Connection, district_id: int) -> list[asyncpg.Record]:
+    return list(
+        await owner.fetch(
+            "SELECT s.student_id, s.birth_date, s.last_name, s.first_name,"
+            " EXISTS (SELECT 1 FROM transcript_holds h WHERE h.district_id = s.district_id"
+            "   AND h.student_id = s.student_id AND h.released_at IS NULL) AS held,"
+            " (SELECT count(*) FROM course_records c WHERE c.district_id = s.district_id"
+            "   AND c.student_id = s.student_id) AS courses"
+            " FROM students s WHERE s.district_id = $1 ORDER BY s.student_id",
+            district_id,
+        )
+    )
+
+
 async def seed_district(
     database: PgDatabase,
     settings: Settings,
@@ -55,15 +69,17 @@ async def seed_district(
         district_id = await owner.fetchval(
             "SELECT district_id FROM districts WHERE lea_code = $1", chosen.lea_code
         )
-        students = await owner.fetch(
-            "SELECT s.student_id, s.birth_date, s.last_name, s.first_name,"
-            " EXISTS (SELECT 1 FROM transcript_holds h WHERE h.district_id = s.district_id"
-            "   AND h.student_id = s.student_id AND h.released_at IS NULL) AS held,"
-            " (SELECT count(*) FROM course_records c WHERE c.district_id = s.district_id"
-            "   AND c.student_id = s.student_id) AS courses"
-            " FROM students s WHERE s.district_id = $1 ORDER BY s.student_id",
-            district_id,
-        )
+        students = await _students(owner, district_id)
+        if not any(s["held"] for s in students):
+            # ~1.5% of synthetic students are held, so a small district has none about once
+            # in a hundred runs: the hold tests need one, whatever the random LEA code drew.
+            await owner.execute(
+                "INSERT INTO transcript_holds (district_id, student_id, hold_id, hold_type,"
+                " reason, placed_at) VALUES ($1, $2, 99, 'Financial', 'Unpaid fees', now())",
+                district_id,
+                students[-1]["student_id"],
+            )
+            students = await _students(owner, district_id)
     finally:
         await owner.close()
     issued = await issue(control, chosen.lea_code, consumer)

@@ -19,15 +19,12 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from starlette.applications import Starlette
 
-from gateway.app import create_app
 from gateway.database.bootstrap import APP_ROLE, bootstrap
 from gateway.database.migrations import CONTROL, DISTRICT, migrate
-from gateway.settings import Settings
 from tests.api.conftest import districts  # noqa: F401 - fixtures reused here
 from tests.citus_cluster import fresh_database
-from tests.conftest import PgDatabase
+from tests.conftest import PgDatabase, app_fixtures
 from tests.loading.conftest import bundle, district, stores  # noqa: F401
 
 URL_VARIABLE = "GATEWAY_TEST_CITUS_URL"
@@ -62,21 +59,7 @@ async def database(citus_url: str) -> PgDatabase:
     return PgDatabase(url, urls.owner_url, urls.app_url, password, "citus")
 
 
-@pytest.fixture(scope="session")
-def app_settings(database: PgDatabase, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return database.settings(
-        tmp_path_factory.mktemp("citus-home"),
-        bench_routes=True,
-        token_rate_per_second=1000.0,
-        token_rate_burst=1000,
-    )
-
-
-@pytest.fixture(scope="session")
-async def gateway_app(app_settings: Settings) -> AsyncIterator[Starlette]:
-    app = create_app(app_settings)
-    async with app.router.lifespan_context(app):
-        yield app
+app_settings, gateway_app = app_fixtures("citus-home")
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -25,42 +26,52 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# A generous bound on a loaded machine: the wait ends as soon as /readyz answers.
+READY_WITHIN = 300.0
+
+
+@contextmanager
+def dev_process(home: Path, args: list[str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`gateway ARGS... --port P` as a real process (its logs in HOME/stdout.log and
+    stderr.log), once its /readyz answers 200; stopped with SIGTERM at the end. `args` says
+    where --home goes: the tests use both places an operator may write it."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    # Files, not pipes: a pipe nobody reads would fill up and stall the server.
+    with (home / "stdout.log").open("wb") as out, (home / "stderr.log").open("wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", *args, "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=err,
+        )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + READY_WITHIN
+        try:
+            while True:
+                assert process.poll() is None, (home / "stderr.log").read_text()
+                try:
+                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "gateway dev did not become ready"
+                time.sleep(0.25)
+            yield base, process
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=60)
+
+
 @pytest.fixture(scope="module")
 def dev_server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
     home = tmp_path_factory.mktemp("devhome")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    # Files, not pipes: a pipe nobody reads would fill up and stall the server.
-    out, err = (home / "stdout.log").open("wb"), (home / "stderr.log").open("wb")
-    process = subprocess.Popen(
-        # --home after the command name, as the README writes it.
-        [sys.executable, "-m", "gateway", "dev", "--home", str(home), "--port", str(port)],
-        env=env,
-        stdout=out,
-        stderr=err,
-    )
-    base = f"http://127.0.0.1:{port}"
-    # A generous bound on a loaded machine: the loop ends as soon as /readyz answers.
-    deadline = time.monotonic() + 300
-    try:
-        while True:
-            assert process.poll() is None, (home / "stderr.log").read_text()
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "gateway dev did not become ready"
-            time.sleep(0.25)
+    # --home after the command name, as the README writes it.
+    with dev_process(home, ["dev", "--home", str(home)]) as (base, process):
         yield base, home, process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
-        out.close()
-        err.close()
 
 
 def test_demo_file_works_end_to_end(dev_server: tuple[str, Path, subprocess.Popen[bytes]]) -> None:

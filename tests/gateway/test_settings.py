@@ -25,6 +25,17 @@ def test_defaults_are_the_embedded_dev_setup(tmp_path: Path) -> None:
     assert settings.token_ttl_seconds == 900
 
 
+def test_metrics_listeners_are_off_until_a_port_is_set_and_bind_loopback() -> None:
+    default = load_settings({}, env_file=None)
+    assert (default.metrics_port, default.worker_metrics_port) == (None, None)
+    assert default.metrics_host == "127.0.0.1"
+    chosen = load_settings(
+        {"GATEWAY_METRICS_PORT": "9100", "GATEWAY_WORKER_METRICS_PORT": "9101"}, env_file=None
+    )
+    assert (chosen.metrics_port, chosen.worker_metrics_port) == (9100, 9101)
+    assert chosen.metrics_host == "127.0.0.1"
+
+
 def test_secrets_are_masked_in_repr() -> None:
     url = "postgresql://gateway_app:hunter2-very-secret@db.example/gateway"
     master = key()
@@ -55,6 +66,8 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
         ("GATEWAY_STORES", "east=postgresql://x", "JSON object"),
         ("GATEWAY_ENV", "staging", "dev, test or production"),
         ("GATEWAY_VALIDATE_PESC", "maybe", "true or false"),
+        ("GATEWAY_METRICS_PORT", "70000", "TCP port"),
+        ("GATEWAY_WORKER_METRICS_PORT", "0", "at least 1"),
     ],
 )
 def test_bad_values_fail_with_a_clear_message(name: str, value: str, message: str) -> None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import threading
+from collections.abc import AsyncIterator
 
 import httpx
 import jwt as pyjwt
 import pytest
+from starlette.applications import Starlette
 
+from gateway.settings import Settings
+from tests.conftest import client_from
 from tests.factories import token_response
 from tests.oauth.conftest import Pair
 
@@ -172,13 +178,50 @@ async def test_empty_grant_type_is_a_missing_grant_type(
 
 
 async def test_oversized_body_is_refused(client: httpx.AsyncClient, pair: Pair) -> None:
-    response = await client.post(
-        "/oauth2/token",
-        content="grant_type=client_credentials&pad=" + "x" * 20_000,
-        headers={"content-type": "application/x-www-form-urlencoded"},
-        auth=(pair.client_id, pair.secret),
-    )
-    assert response.status_code == 413
+    """413 in the §5.2 form (not Starlette's plain text), whether the size is declared in
+    Content-Length or only found while reading a chunked body."""
+    form = "grant_type=client_credentials&pad=" + "x" * 20_000
+
+    async def chunked() -> AsyncIterator[bytes]:
+        yield form.encode()
+
+    for content in (form, chunked()):
+        response = await client.post(
+            "/oauth2/token",
+            content=content,
+            headers={"content-type": "application/x-www-form-urlencoded"},
+            auth=(pair.client_id, pair.secret),
+        )
+        body = assert_oauth_error(response, 413, "invalid_request")
+        assert body["error_description"] == "The request body is larger than 16 KiB."
+
+
+async def test_a_full_argon2_queue_is_503_temporarily_unavailable_with_retry_after(
+    gateway_app: Starlette, app_settings: Settings
+) -> None:
+    """The token endpoint's clients read RFC 6749 §5.2 JSON: the bounded argon2 pool's 503
+    reaches them as `temporarily_unavailable` (with Retry-After), not a problem document."""
+    pool = gateway_app.state.services.slow_hashes
+    gate = threading.Event()
+    limit = app_settings.slow_hash_concurrency + app_settings.slow_hash_queue
+    held = [asyncio.create_task(pool.run(gate.wait)) for _ in range(limit)]
+    try:
+        async with asyncio.timeout(60):
+            while pool.admitted < limit:
+                await asyncio.sleep(0.01)
+        async with client_from(gateway_app, app_settings, "198.51.100.77") as client:
+            # An unknown client still costs an argon2id check (against a dummy hash).
+            response = await client.post(
+                "/oauth2/token",
+                data={"grant_type": "client_credentials"},
+                auth=("nobody-at-all", "whatever-it-is"),
+            )
+    finally:
+        gate.set()
+        await asyncio.gather(*held)
+    body = assert_oauth_error(response, 503, "temporarily_unavailable")
+    assert body["error_description"].startswith("Too many sign-in checks")
+    assert int(response.headers["retry-after"]) >= 1
 
 
 async def test_get_is_not_allowed(client: httpx.AsyncClient) -> None:

@@ -12,12 +12,11 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from gateway.control import credentials, users
+from gateway.control import credentials
 from gateway.settings import Settings
 from tests.conftest import PgDatabase, client_from, unique_lea
 from tests.factories import CONSUMER_ACTOR, access_token, add_consumer, add_district, issue
 from tests.secrets_seen import captured, remember
-from tests.web.test_login import PASSWORD, csrf, sign_in
 
 
 @dataclass(frozen=True)
@@ -49,24 +48,6 @@ async def world(
         token,
         operator_token,
     )
-
-
-async def signed_in_operator(client: httpx.AsyncClient, control: asyncpg.Connection) -> str:
-    """Signs `client` in as a fresh operator; returns the console's CSRF token."""
-    email = f"ops-{unique_lea().lower()}@dpi.example.gov"
-    await users.add(
-        control,
-        email=email,
-        role="operator",
-        lea_code=None,
-        password=PASSWORD,
-        actor=CONSUMER_ACTOR,
-    )
-    assert (await sign_in(client, email)).status_code == 303
-    remember(client.cookies.get("etg_session"))
-    home = await client.get("/admin/districts")
-    assert home.status_code == 200
-    return csrf(home.text)
 
 
 def fresh_address() -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import tempfile
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -43,6 +44,7 @@ class OutageProxy:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        shutil.rmtree(self._dir, ignore_errors=True)  # its socket's folder: leave nothing in /tmp
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if not self.up:

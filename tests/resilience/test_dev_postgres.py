@@ -18,7 +18,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.cli.test_dev import free_port
+from tests.cli.test_dev import dev_process
 
 READY = 120.0  # seconds; only a broken start takes this long
 
@@ -40,37 +40,11 @@ def postmaster_pid(home: Path) -> int:
     return int((home / "pgdata" / "postmaster.pid").read_text().splitlines()[0])
 
 
-def wait_ready(base: str, process: subprocess.Popen[bytes], home: Path) -> None:
-    deadline = time.monotonic() + READY
-    while True:
-        assert process.poll() is None, (home / "stderr.log").read_text()
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "gateway dev did not become ready"
-        time.sleep(0.25)
-
-
 @contextmanager
 def dev(home: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    with (home / "stdout.log").open("wb") as out, (home / "stderr.log").open("wb") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "--home", str(home), "dev", "--no-seed",
-             "--port", str(port)],
-            env=env, stdout=out, stderr=err,
-        )  # fmt: skip
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_ready(base, process, home)
-            yield base, process
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout=60)
+    # --home before the command name, the other place an operator may write it.
+    with dev_process(home, ["--home", str(home), "dev", "--no-seed"]) as running:
+        yield running
 
 
 def stop_postmaster(pid: int) -> None:

@@ -22,9 +22,9 @@ from tests.resilience.conftest import (
     audit_rows_with_request_id,
     fresh_client,
     log_since,
-    signed_in_operator,
 )
 from tests.secrets_seen import captured
+from tests.web.test_admin_pages import sign_in_operator
 
 Trigger = Callable[[httpx.AsyncClient, World], Awaitable[httpx.Response]]
 
@@ -191,7 +191,7 @@ async def test_console_filters_with_a_nul_are_a_400_page(
 ) -> None:
     mark = len(captured())
     async with fresh_client(gateway_app, app_settings) as client:
-        await signed_in_operator(client, control)
+        await sign_in_operator(client, control)
         response = await client.get(url.format(lea=world.lea))
     assert response.status_code == 400
     assert "unhandled_error" not in log_since(mark)

@@ -3,8 +3,10 @@ link shown once), issues fresh links, and disables accounts after a confirmation
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import threading
 
 import asyncpg
 import httpx
@@ -163,3 +165,46 @@ async def test_an_operator_cannot_disable_themselves(
     assert (await console.get("/admin/users/disable", email=console.email)).status_code == 400
     assert (await console.post("/admin/users/disable", email=console.email)).status_code == 400
     assert (await users.get(control, console.email))["status"] == "active"
+
+
+async def test_the_invite_hashes_in_the_bounded_argon2_pool_not_on_the_loop(
+    owner_conn: asyncpg.Connection,
+    control: asyncpg.Connection,
+    gateway_app: Starlette,
+    app_settings: Settings,
+) -> None:
+    """The password of an accepted invite is hashed by the same bounded pool as the token
+    endpoint's verifications: while that pool is full, the page answers 503 (and nothing is
+    used up); once it drains, the same link works."""
+    lea = (await add_district(owner_conn, unique_lea())).lea_code
+    email = f"pooled-{lea.lower()}@district.example"
+    await users.add(
+        control, email=email, role="district", lea_code=lea, password=None, actor=CONSUMER_ACTOR
+    )
+    token = await users.create_invite(control, email, CONSUMER_ACTOR)
+    remember(token)
+    link = f"/invite/{token}"
+    pool = gateway_app.state.services.slow_hashes
+    gate = threading.Event()
+    limit = app_settings.slow_hash_concurrency + app_settings.slow_hash_queue
+    async with client_from(gateway_app, app_settings, "198.51.100.21") as newcomer:
+        form = await newcomer.get(link)
+        data = {
+            "csrf_token": csrf(form.text),
+            "password": NEW_PASSWORD,
+            "password_again": NEW_PASSWORD,
+        }
+        held = [asyncio.create_task(pool.run(gate.wait)) for _ in range(limit)]
+        try:
+            async with asyncio.timeout(60):
+                while pool.admitted < limit:
+                    await asyncio.sleep(0.01)
+            busy = await newcomer.post(link, data=data)
+            assert busy.status_code == 503
+            assert int(busy.headers["retry-after"]) >= 1
+        finally:
+            gate.set()
+            await asyncio.gather(*held)
+        assert await users.invite_email(control, token) == email, "nothing was used up"
+        assert (await newcomer.post(link, data=data)).status_code == 303
+    assert await users.invite_email(control, token) is None

@@ -63,6 +63,7 @@ async def user_add(request: Request, user: SessionUser) -> Response:
                 lea_code=entered["district"] or None,
                 password=None,
                 actor=actor,
+                off_loop=services(request).slow_hashes.run,
             )
             token = await users.create_invite(conn, added["email"], actor)
     except ValidationFailed as exc:
