@@ -45,6 +45,7 @@ def test_the_same_gateway_pointed_at_the_coordinator() -> None:
             for key, value in plain[name]["environment"].items()
         }
         assert citus[name]["environment"] == expected, name
+        assert citus[name].get("healthcheck") == plain[name].get("healthcheck"), name
     # The same TLS proxy in front, the only published port, and the same networks.
     assert citus["proxy"] == plain["proxy"]
     assert citus["gateway"]["networks"] == plain["gateway"]["networks"]
