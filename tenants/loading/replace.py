@@ -82,32 +82,16 @@ class Applied:
     refresh: Refresh
 
 
-def _upsert(table: str) -> str:
-    columns = copy_columns(BY_NAME[table])
-    keys = _KEYS[table]
-    others = [c for c in columns if c not in keys]
-    names = ", ".join(columns)
-    sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in others)
-    old = ", ".join(f"{table}.{c}" for c in others)
-    new = ", ".join(f"EXCLUDED.{c}" for c in others)
-    # Columns are our constants (columns.py), never input.
-    return (
-        f"INSERT INTO {table} ({names}) SELECT {names} FROM stage_{table}"  # noqa: S608
-        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
-        f" WHERE ({old}) IS DISTINCT FROM ({new})"
-    )
-
-
 def _student_keys(table: str) -> tuple[str, ...]:
     """A student table's primary key: the district, the student and its numbered column."""
     numbered = [c.name for c in BY_NAME[table].columns if c.numbered]
     return (DISTRICT_COLUMN, "student_id", *numbered)
 
 
-def _merge(table: str) -> str:
-    """Insert the new rows of a student table, update the changed ones, leave the rest."""
+def _merge(table: str, keys: tuple[str, ...]) -> str:
+    """Insert the staged rows that are new (by `keys`), update the changed ones, leave the
+    rest; the statement answers how many it wrote."""
     columns = copy_columns(BY_NAME[table])
-    keys = _student_keys(table)
     others = [c for c in columns if c not in keys]
     names = ", ".join(columns)
     sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in others)
@@ -146,8 +130,8 @@ def _vanished(table: str) -> str:
     )
 
 
-_UPSERTS = {t: _upsert(t) for t in _KEYS}
-_MERGES = {t: _merge(t) for t in STUDENT_TABLES}
+_UPSERTS = {t: _merge(t, keys) for t, keys in _KEYS.items()}
+_MERGES = {t: _merge(t, _student_keys(t)) for t in STUDENT_TABLES}
 _DELETES = {t: _vanished(t) for t in STUDENT_TABLES}
 _STAGE = {
     t.name: f"CREATE TEMP TABLE stage_{t.name} (LIKE {t.name}) ON COMMIT DROP" for t in TABLES
@@ -237,9 +221,7 @@ async def apply(
     deleted: dict[str, int] = {}
     for table_name in _UPSERTS:
         await step(f"upsert {table_name}")
-        # "INSERT 0 n": n rows inserted or updated (the unchanged ones are not counted).
-        status = await tx.execute(_UPSERTS[table_name])
-        written[table_name] = int(status.rsplit(" ", 1)[-1])
+        written[table_name] = int(await tx.fetchval(_UPSERTS[table_name], district_id))
     for table_name in STUDENT_TABLES:
         await step(f"replace {table_name}")
         status = await tx.execute(_DELETES[table_name], district_id, listed)
