@@ -7,8 +7,11 @@ test shows exactly what it relies on.
 
 from __future__ import annotations
 
+import io
 import secrets
+import zipfile
 from datetime import date, datetime
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -17,6 +20,9 @@ from gateway.audit import Actor
 from gateway.control import consumers, credentials
 from gateway.control.credentials import IssuedSecret
 from tenants.directory import District
+from tenants.synthetic.bundle import write_bundle
+from tenants.synthetic.generator import Term, district_rows
+from tenants.synthetic.nc_places import district_plans
 from tests.secrets_seen import remember
 
 
@@ -129,3 +135,23 @@ async def access_token(client: httpx.AsyncClient, client_id: str, secret: str) -
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
     return token
+
+
+def zipped(folder: Path, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """The files of a bundle folder as a .zip, as a district would upload it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as zf:
+        for file in sorted(folder.iterdir()):
+            zf.write(file, file.name)
+    return buffer.getvalue()
+
+
+def large_bundle(district_id: int, folder: Path) -> bytes:
+    """80 synthetic students of one district as a stored (uncompressed) .zip: larger than a
+    form or a JSON body may be, for the upload routes' own bound."""
+    rows = district_rows(
+        district_plans(1)[0], district_id=district_id, students=80, seed=5,
+        term=Term.containing(date(2025, 3, 1)),
+    )  # fmt: skip
+    write_bundle(rows, folder)
+    return zipped(folder, zipfile.ZIP_STORED)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
-import zipfile
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +11,8 @@ import httpx
 from gateway.admin.schemas import BODY_LIMIT
 from tenants.loading.template import write_template
 from tenants.loading.uploads import wait_all
-from tenants.synthetic.bundle import write_bundle
-from tenants.synthetic.generator import Term, district_rows
-from tenants.synthetic.nc_places import district_plans
 from tests.admin.conftest import API, Operator, Setup
-
-
-def zipped(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for file in sorted(folder.iterdir()):
-            zf.write(file, file.name)
-    return buffer.getvalue()
+from tests.factories import large_bundle, zipped
 
 
 async def finished(client: httpx.AsyncClient, operator: Operator, link: str) -> dict[str, Any]:
@@ -127,16 +114,7 @@ async def test_the_loads_routes_are_in_the_openapi_document(client: httpx.AsyncC
 async def test_a_bundle_larger_than_the_json_body_limit_is_accepted(
     client: httpx.AsyncClient, operator: Operator, setup: Setup, tmp_path: Path
 ) -> None:
-    rows = district_rows(
-        district_plans(1)[0], district_id=setup.district_id, students=80, seed=5,
-        term=Term.containing(date(2025, 3, 1)),
-    )  # fmt: skip
-    write_bundle(rows, tmp_path / "big")
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zf:
-        for file in sorted((tmp_path / "big").iterdir()):
-            zf.write(file, file.name)
-    body = buffer.getvalue()
+    body = large_bundle(setup.district_id, tmp_path / "big")
     assert len(body) > 2 * BODY_LIMIT
     response = await client.post(
         f"{API}/districts/{setup.lea}/loads", params={"mode": "merge"}, content=body,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
-from datetime import date
 from pathlib import Path
 
 import asyncpg
@@ -14,21 +12,14 @@ import httpx
 from gateway.web.pages import FORM_LIMIT
 from tenants.loading.template import write_template
 from tenants.loading.uploads import wait_all
-from tenants.synthetic.bundle import write_bundle
-from tenants.synthetic.generator import Term, district_rows
-from tenants.synthetic.nc_places import district_plans
 from tests.conftest import unique_lea
-from tests.factories import add_district
+from tests.factories import add_district, large_bundle, zipped
 from tests.web.test_admin_pages import sign_in_operator
 
 
 def bundle_zip(folder: Path) -> bytes:
     write_template(folder, example=True)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for file in sorted(folder.iterdir()):
-            zf.write(file, file.name)
-    return buffer.getvalue()
+    return zipped(folder, zipfile.ZIP_STORED)
 
 
 async def test_upload_on_the_console_loads_and_the_pages_show_it(
@@ -103,20 +94,12 @@ async def test_an_upload_larger_than_a_form_is_accepted(
 ) -> None:  # fmt: skip
     console = await sign_in_operator(client, control)
     district = await add_district(owner_conn, unique_lea())
-    rows = district_rows(
-        district_plans(1)[0], district_id=district.id, students=80, seed=5,
-        term=Term.containing(date(2025, 3, 1)),
-    )  # fmt: skip
-    write_bundle(rows, tmp_path / "big")
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zf:
-        for file in sorted((tmp_path / "big").iterdir()):
-            zf.write(file, file.name)
-    assert len(buffer.getvalue()) > 2 * FORM_LIMIT
+    body = large_bundle(district.id, tmp_path / "big")
+    assert len(body) > 2 * FORM_LIMIT
     posted = await client.post(
         f"/admin/districts/{district.lea_code}/data",
         data={"csrf_token": console.token, "mode": "snapshot"},
-        files={"file": ("big.zip", buffer.getvalue(), "application/zip")},
+        files={"file": ("big.zip", body, "application/zip")},
     )
     assert posted.status_code == 303, posted.text
     await wait_all()
