@@ -140,3 +140,22 @@ def unrouted(sql: str, tables: tuple[str, ...], *, bulk: bool = False) -> list[s
                 pending.remove(ref)
                 changed = True
     return [f"{r.table}{' ' + r.alias if r.alias else ''}" for r in pending]
+
+
+# What a Citus coordinator refuses outright, whatever the routing (both were found on a real
+# cluster after passing every test on PostgreSQL): an anonymous ROW, which it cannot read back
+# from the worker that built it, and a join of a distributed table with a session's own
+# (local) staging table, which must be read through a MATERIALIZED CTE instead.
+_ANONYMOUS_ROW = re.compile(r"\bROW\s*\(", re.IGNORECASE)
+_LOCAL_TABLE = re.compile(r"\bstage_\w+", re.IGNORECASE)
+_LOCAL_CTE = re.compile(r"\bAS\s+MATERIALIZED\s*\(\s*SELECT\s+\*\s+FROM\s+stage_\w+\s*\)", re.I)
+
+
+def coordinator_refusals(sql: str, tables: tuple[str, ...]) -> list[str]:
+    """Why a coordinator would refuse `sql` (empty: it would not, on these two counts)."""
+    found = []
+    if _ANONYMOUS_ROW.search(sql):
+        found.append("an anonymous ROW(...) crosses from a worker")
+    if references(sql, tables) and _LOCAL_TABLE.search(_LOCAL_CTE.sub("", sql)):
+        found.append("a local staging table is joined outside a MATERIALIZED CTE")
+    return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sql_routing import unrouted
+from tests.sql_routing import coordinator_refusals, unrouted
 from tests.test_architecture import DISTRICT_TABLES
 
 
@@ -72,3 +72,48 @@ def test_any_is_accepted_only_for_the_bulk_loader() -> None:
     sql = "SELECT DISTINCT district_id FROM schools WHERE district_id = ANY($1::integer[])"
     assert check(sql) == ["schools"]
     assert check(sql, bulk=True) == []
+
+
+@pytest.mark.parametrize(
+    ("sql", "refusal"),
+    [
+        (
+            "SELECT array_agg(ROW(h.hold_id, h.reason)) FROM transcript_holds h"
+            " WHERE h.district_id = $1",
+            "anonymous ROW",
+        ),
+        (
+            "SELECT (SELECT row (g.as_of) FROM gpa_summaries g WHERE g.district_id = $1)",
+            "anonymous ROW",
+        ),
+        (
+            "DELETE FROM test_scores WHERE district_id = $1 AND NOT EXISTS"
+            " (SELECT 1 FROM stage_test_scores s WHERE s.score_id = test_scores.score_id)",
+            "staging table",
+        ),
+        (
+            "WITH staged AS MATERIALIZED (SELECT * FROM stage_students) INSERT INTO students"
+            " SELECT s.* FROM stage_students s WHERE NOT EXISTS (SELECT 1 FROM students t"
+            " WHERE t.district_id = $1)",
+            "staging table",
+        ),
+    ],
+)
+def test_what_a_coordinator_refuses_is_caught(sql: str, refusal: str) -> None:
+    assert any(refusal in r for r in coordinator_refusals(sql, DISTRICT_TABLES))
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT array_agg(h.hold_id ORDER BY h.placed_at) FROM transcript_holds h"
+        " WHERE h.district_id = $1",
+        "WITH staged AS MATERIALIZED (SELECT * FROM stage_test_scores) DELETE FROM test_scores"
+        " WHERE district_id = $1 AND NOT EXISTS (SELECT 1 FROM staged s"
+        " WHERE s.score_id = test_scores.score_id)",
+        "CREATE TEMP TABLE stage_students (LIKE students) ON COMMIT DROP",
+        "SELECT arrow FROM students WHERE district_id = $1",
+    ],
+)
+def test_what_a_coordinator_runs_passes(sql: str) -> None:
+    assert coordinator_refusals(sql, DISTRICT_TABLES) == []

@@ -88,6 +88,16 @@ def _student_keys(table: str) -> tuple[str, ...]:
     return (DISTRICT_COLUMN, "student_id", *numbered)
 
 
+def _staged(table: str) -> str:
+    """The staged rows as a CTE of the statement that compares them with the stored ones.
+
+    On a Citus coordinator a statement may not join a distributed table with a local one
+    (the staging tables are this session's own); read through a MATERIALIZED CTE, the staged
+    rows become an intermediate result that the district's shard joins with its rows, in
+    one statement still. On PostgreSQL the CTE is the same scan of the staging table."""
+    return f"staged AS MATERIALIZED (SELECT * FROM stage_{table})"  # noqa: S608
+
+
 def _merge(table: str, keys: tuple[str, ...]) -> str:
     """Insert the staged rows that are new (by `keys`), update the changed ones, leave the
     rest; the statement answers how many it wrote."""
@@ -111,8 +121,8 @@ def _merge(table: str, keys: tuple[str, ...]) -> str:
     # row-level security refuses; with it, Citus inserts from intermediate results with
     # INSERT ... SELECT on the district's shard. On PostgreSQL the two are the same insert.
     return (
-        f"WITH moved AS (INSERT INTO {table} ({names})"  # noqa: S608
-        f" SELECT {', '.join(f's.{c}' for c in columns)} FROM stage_{table} s"
+        f"WITH {_staged(table)}, moved AS (INSERT INTO {table} ({names})"  # noqa: S608
+        f" SELECT {', '.join(f's.{c}' for c in columns)} FROM staged s"
         f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.district_id = $1"
         f" AND {' AND '.join(same)})"
         f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
@@ -125,8 +135,9 @@ def _vanished(table: str) -> str:
     keys = _student_keys(table)
     same = " AND ".join(f"s.{k} = {table}.{k}" for k in keys)
     return (
-        f"DELETE FROM {table} WHERE district_id = $1 AND student_id = ANY($2::text[])"  # noqa: S608
-        f" AND NOT EXISTS (SELECT 1 FROM stage_{table} s WHERE {same})"
+        f"WITH {_staged(table)} DELETE FROM {table}"  # noqa: S608
+        " WHERE district_id = $1 AND student_id = ANY($2::text[])"
+        f" AND NOT EXISTS (SELECT 1 FROM staged s WHERE {same})"
     )
 
 

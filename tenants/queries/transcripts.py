@@ -1,8 +1,11 @@
 """A student's transcript, and the students a TranscriptRequest may mean.
 
 `student_record` reads a whole transcript in one round trip: the student with their school,
-sessions, courses, GPA, test scores and active holds, aggregated by Postgres as arrays of
-rows (binary, typed: asyncpg decodes them without any JSON).
+sessions, courses, GPA, test scores and active holds, aggregated by Postgres as typed arrays
+(binary: asyncpg decodes them without any JSON). Only named types cross the wire: a Citus
+coordinator cannot read an anonymous ROW back from a worker ("input of anonymous composite
+types is not implemented"), so every nested set is one array per column, and the GPA its
+own columns.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from tenants.transaction import TenantConnection
 _COURSE_ORDER = "ORDER BY c.record_id"
 _SESSION_ORDER = "ORDER BY ses.school_year, ses.begin_date, ses.session_id"
 _TEST_ORDER = "ORDER BY t.test_date, t.score_id"
+_SCHOOL_ORDER = "ORDER BY sc.school_id"
+_HOLD_ORDER = "ORDER BY h.placed_at, h.hold_id"
 
 
 def _columns(alias: str, columns: str, order: str) -> str:
@@ -44,6 +49,14 @@ COURSE_COLUMNS = (
 )
 SESSION_COLUMNS = "session_id school_id school_year term name begin_date end_date"
 TEST_COLUMNS = "test_code subtest score test_date"
+SCHOOL_COLUMNS = (
+    "school_id kind name nces_id ceeb_code state_school_id address_line city state_code"
+    " postal_code phone"
+)
+GPA_COLUMNS = (
+    "as_of gpa_weighted gpa_unweighted credits_attempted credits_earned class_rank class_size"
+)
+HOLD_COLUMNS = "hold_id hold_type reason placed_at"
 
 _STUDENT_RECORD = f"""
 WITH s AS (
@@ -57,28 +70,29 @@ WITH s AS (
 SELECT s.student_id, s.local_id, s.school_id, s.first_name, s.middle_name, s.last_name,
        s.name_suffix, s.birth_date, s.gender, s.grade_level, s.cohort_year, s.entry_date,
        s.graduation_date, s.diploma_type,
-       (SELECT array_agg(ROW(sc.school_id, sc.kind, sc.name, sc.nces_id, sc.ceeb_code,
-                             sc.state_school_id, sc.address_line, sc.city, sc.state_code,
-                             sc.postal_code, sc.phone))
-          FROM schools sc
-         WHERE sc.district_id = $1
-           AND (sc.school_id = s.school_id OR sc.school_id IN (SELECT school_id FROM ses))
-       ) AS schools,
-       ses_cols.*, c_cols.*, t_cols.*,
-       (SELECT ROW(g.as_of, g.gpa_weighted, g.gpa_unweighted, g.credits_attempted,
-                   g.credits_earned, g.class_rank, g.class_size)
-          FROM gpa_summaries g WHERE g.district_id = $1 AND g.student_id = $2) AS gpa,
-       (SELECT array_agg(ROW(h.hold_id, h.hold_type, h.reason, h.placed_at)
-                         ORDER BY h.placed_at)
-          FROM transcript_holds h
-         WHERE h.district_id = $1 AND h.student_id = $2 AND h.released_at IS NULL) AS holds
+       sc_cols.*, ses_cols.*, c_cols.*, t_cols.*, g_cols.*, h_cols.*
   FROM s
+ CROSS JOIN LATERAL (
+     SELECT {_columns("sc", SCHOOL_COLUMNS, _SCHOOL_ORDER)}
+       FROM schools sc
+      WHERE sc.district_id = $1
+        AND (sc.school_id = s.school_id OR sc.school_id IN (SELECT school_id FROM ses))
+ ) sc_cols
  CROSS JOIN LATERAL (SELECT {_columns("ses", SESSION_COLUMNS, _SESSION_ORDER)} FROM ses) ses_cols
  CROSS JOIN LATERAL (SELECT {_columns("c", COURSE_COLUMNS, _COURSE_ORDER)} FROM c) c_cols
  CROSS JOIN LATERAL (
      SELECT {_columns("t", TEST_COLUMNS, _TEST_ORDER)}
        FROM test_scores t WHERE t.district_id = $1 AND t.student_id = $2
  ) t_cols
+ LEFT JOIN LATERAL (
+     SELECT {", ".join(f"g.{c} AS g_{c}" for c in GPA_COLUMNS.split())}
+       FROM gpa_summaries g WHERE g.district_id = $1 AND g.student_id = $2
+ ) g_cols ON true
+ CROSS JOIN LATERAL (
+     SELECT {_columns("h", HOLD_COLUMNS, _HOLD_ORDER)}
+       FROM transcript_holds h
+      WHERE h.district_id = $1 AND h.student_id = $2 AND h.released_at IS NULL
+ ) h_cols
 """  # noqa: S608 - every interpolated name is a constant of this module
 
 
@@ -95,7 +109,7 @@ def build_record(row: Any, district: DistrictInfo) -> StudentRecord:
 
     The nested sets arrive as typed arrays (numeric as Decimal, date as date), which asyncpg
     decodes in C: no JSON to parse, and no float ever stands between the database and a GPA."""
-    schools = {s[0]: School(*s) for s in row["schools"] or ()}
+    schools = {s[0]: School(*s) for s in _rows(row, "sc", SCHOOL_COLUMNS)}
     courses_by_session: dict[int, list[Course]] = {}
     for rid, sid, level_no, code, title, level, grade, attempted, earned, points in _rows(
         row, "c", COURSE_COLUMNS
@@ -109,10 +123,13 @@ def build_record(row: Any, district: DistrictInfo) -> StudentRecord:
         )
         for sid, school_id, year, term, name, begin, end in _rows(row, "ses", SESSION_COLUMNS)
     )
-    gpa_row = row["gpa"]
-    gpa = GpaSummary(*gpa_row) if gpa_row is not None else None
+    gpa = (
+        GpaSummary(*(row[f"g_{c}"] for c in GPA_COLUMNS.split()))
+        if row["g_as_of"] is not None
+        else None
+    )
     tests = tuple(TestScore(*t) for t in _rows(row, "t", TEST_COLUMNS))
-    holds = tuple(Hold(*h) for h in row["holds"] or ())
+    holds = tuple(Hold(*h) for h in _rows(row, "h", HOLD_COLUMNS))
     student = Student(
         student_id=row["student_id"],
         local_id=row["local_id"],
