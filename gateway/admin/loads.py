@@ -168,7 +168,9 @@ LOAD = {
             "type": "object",
             "description": "rows per table, students_listed, "
             "students_new, students_current, students_not_current, and per table "
-            "rows_written (inserted or changed) and rows_deleted (no longer in the files)",
+            "rows_written (inserted or changed) and rows_deleted (no longer in the files), "
+            "sessions_renumbered (sessions the files number otherwise than the store, matched "
+            "by school, year and term)",
         },
         "error_count": {"type": "integer"},
         "errors": {"type": "array", "items": _ERROR, "description": "The first 1,000."},

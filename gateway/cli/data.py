@@ -155,6 +155,8 @@ def _print(result: LoadResult) -> None:
     for key in ("students_new", "students_current", "students_not_current"):
         if key in counts:
             summary[key] = counts[key]
+    if counts.get("sessions_renumbered"):
+        summary["sessions_renumbered"] = counts["sessions_renumbered"]
     if result.refresh is not None:
         summary["refreshed_at"] = result.refresh.refreshed_at
     if result.message:

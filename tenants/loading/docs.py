@@ -57,6 +57,10 @@ gateway data load --district 920 example
   of another district as well.
 - Schools and sessions are upserted and never deleted (a student not current may still refer
   to them).
+- **A session is its school, year and term.** Its `session_id` links the files' rows to it; if
+  the district's system numbers its sessions anew between two exports, the load matches them
+  to the stored sessions by school, year and term and keeps the stored numbers
+  (`sessions_renumbered` counts them). A re-load of a renumbered export changes nothing.
 - **Interrupted loads are recorded.** A load whose process stops (killed, a lost host) writes
   nothing, and the gateway's housekeeping records it as `failed` ("interrupted") at its next
   round (every 10 minutes). A load's list of errors (which may quote values of the files) is

@@ -264,6 +264,7 @@ async def _run(
                 students_current=applied.refresh.students,
                 rows_written=applied.rows_written,
                 rows_deleted=applied.rows_deleted,
+                sessions_renumbered=applied.sessions_renumbered,
             )
 
 

@@ -43,6 +43,7 @@ from typing import Any
 from uuid import UUID
 
 from tenants.loading.columns import BY_NAME, DISTRICT_COLUMN, STUDENT_TABLES, TABLES
+from tenants.loading.sessions import renumbering
 from tenants.loading.staging import Staged, copy_columns
 from tenants.transaction import TenantConnection
 
@@ -79,6 +80,7 @@ class Applied:
     students_listed: int
     students_new: int
     students_unlisted: int  # students of the district the load did not list (snapshot)
+    sessions_renumbered: int  # sessions the files number otherwise than the store
     refresh: Refresh
 
 
@@ -146,6 +148,17 @@ _MERGES = {t: _merge(t, _student_keys(t)) for t in STUDENT_TABLES}
 _DELETES = {t: _vanished(t) for t in STUDENT_TABLES}
 _STAGE = {
     t.name: f"CREATE TEMP TABLE stage_{t.name} (LIKE {t.name}) ON COMMIT DROP" for t in TABLES
+}
+_STORED_SESSIONS = (
+    "SELECT session_id, school_id, school_year, term FROM academic_sessions WHERE district_id = $1"
+)
+_STAGED_SESSIONS = "SELECT session_id, school_id, school_year, term FROM stage_academic_sessions"
+# Staging tables only (this session's own, local on Citus too); one statement per table, so
+# every number is renamed at once (a swap of two numbers is one rename, not two collisions).
+_RENUMBER = {
+    t: f"UPDATE stage_{t} SET session_id = m.new"  # noqa: S608 - constant names
+    " FROM unnest($1::integer[], $2::integer[]) AS m(old, new) WHERE session_id = m.old"
+    for t in ("academic_sessions", "course_records")
 }
 _EXISTING = "SELECT count(*) FROM students WHERE district_id = $1 AND student_id = ANY($2::text[])"
 _RELIST = "DELETE FROM unlisted_students WHERE district_id = $1 AND student_id = ANY($2::text[])"
@@ -226,6 +239,8 @@ async def apply(
                 columns=copy_columns(table),
                 format="csv",
             )
+    await step("sessions")
+    renumbered = await _keep_session_numbers(tx)
     listed = staged.student_ids
     new = listed and await tx.fetchval(_EXISTING, district_id, listed)
     written: dict[str, int] = {}
@@ -255,8 +270,28 @@ async def apply(
         students_listed=len(listed),
         students_new=len(listed) - int(new or 0),
         students_unlisted=int(await tx.fetchval(_UNLISTED_COUNT, district_id)),
+        sessions_renumbered=renumbered,
         refresh=Refresh(**dict(row)),
     )
+
+
+async def _keep_session_numbers(tx: TenantConnection) -> int:
+    """Rename the staged sessions to the store's numbers (`tenants.loading.sessions`); how
+    many were renamed."""
+    stored = {
+        (r["school_id"], r["school_year"], r["term"]): r["session_id"]
+        for r in await tx.fetch(_STORED_SESSIONS, tx.district_id)
+    }
+    staged = {
+        r["session_id"]: (r["school_id"], r["school_year"], r["term"])
+        for r in await tx.fetch(_STAGED_SESSIONS)
+    }
+    mapping = renumbering(stored, staged)
+    if mapping:
+        old, new = list(mapping), list(mapping.values())
+        for statement in _RENUMBER.values():
+            await tx.execute(statement, old, new)
+    return len(mapping)
 
 
 _UNLISTED = """

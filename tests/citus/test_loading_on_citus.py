@@ -17,6 +17,7 @@ from tenants.loading import replace
 from tests.loading.test_atomicity import *  # noqa: F403 - the same suites, on the cluster
 from tests.loading.test_csv_load import *  # noqa: F403
 from tests.loading.test_pesc_load import *  # noqa: F403
+from tests.loading.test_renumbered_sessions import *  # noqa: F403
 
 pytestmark = pytest.mark.citus
 
