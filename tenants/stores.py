@@ -76,6 +76,12 @@ class BoundedPool(asyncpg.Pool):  # type: ignore[misc]
             self._held_by[id(proxy)] = task
         return proxy
 
+    def held_by_this_task(self) -> int:
+        """How many of this pool's connections the running task holds (what a slow step,
+        such as a password hash, should run without)."""
+        task = asyncio.current_task()
+        return sum(1 for holder in self._held_by.values() if holder is task)
+
     async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
         self._held_by.pop(id(connection), None)
         await super().release(connection, timeout=timeout)

@@ -132,19 +132,15 @@ def import_command(
         secret = click.prompt("Client secret", hide_input=True)
     else:
         secret = sys.stdin.readline().rstrip("\r\n")
-    result = on_control(
-        ctx,
-        lambda conn, _s: repo.import_existing(
-            conn,
-            lea_code=lea,
-            consumer=consumer,
-            client_id=client_id,
-            secret=secret,
-            label=label,
-            actor=cli_actor(),
-            expires_at=expires,
-        ),
-    )
+
+    async def keep(conn: Any, _settings: Settings) -> dict[str, Any]:
+        # The command's own connection, not a pooled one: no one waits for it meanwhile.
+        imported = await repo.hash_import(client_id=client_id, secret=secret, expires_at=expires)
+        return await repo.import_existing(
+            conn, imported, lea_code=lea, consumer=consumer, label=label, actor=cli_actor()
+        )
+
+    result = on_control(ctx, keep)
     emit(result, as_json=as_json)
     if result["weak_secret"] and not as_json:
         click.echo("Warning: this secret is weak (short or repetitive); rotate it soon.", err=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -234,21 +234,28 @@ async def issue_operator(
     return IssuedSecret(client_id, secret, credential_id, None, None, expires_at)
 
 
-async def import_existing(
-    conn: asyncpg.Connection,
+@dataclass(frozen=True)
+class ImportedSecret:
+    """A pair the department already gave out, checked and hashed: ready to be stored."""
+
+    client_id: str
+    hash_kind: str
+    secret_hash: str = field(repr=False)
+    weak: bool
+    expires_at: datetime | None
+
+
+async def hash_import(
     *,
-    lea_code: str,
-    consumer: str,
     client_id: str,
     secret: str,
-    label: str,
-    actor: Actor,
     expires_at: datetime | None = None,
     off_loop: OffLoop = in_thread,
-) -> dict[str, Any]:
-    """Keep a pair the department already gave out. Its strength is unknown, so the secret is
+) -> ImportedSecret:
+    """Check an imported pair and hash its secret. Its strength is unknown, so the secret is
     hashed with argon2id (by `off_loop`: the server's bounded pool), and flagged weak when
-    short."""
+    short. Before any connection is taken: the hash takes tens of milliseconds, and a pooled
+    connection held meanwhile would serve nobody."""
     _check_expiry(expires_at)
     if not CLIENT_ID.match(client_id):
         raise ValidationFailed({"client_id": "8-128 characters: letters, digits, . _ ~ -"})
@@ -257,6 +264,20 @@ async def import_existing(
     weak = client_secrets.is_weak(secret)
     # argon2id takes ~64 MiB and tens of milliseconds: not on the event loop.
     kind, digest = await off_loop(client_secrets.hash_imported, secret)
+    return ImportedSecret(client_id, kind, digest, weak, expires_at)
+
+
+async def import_existing(
+    conn: asyncpg.Connection,
+    imported: ImportedSecret,
+    *,
+    lea_code: str,
+    consumer: str,
+    label: str,
+    actor: Actor,
+) -> dict[str, Any]:
+    """Keep a pair the department already gave out (`hash_import` checked and hashed it)."""
+    client_id, weak, expires_at = imported.client_id, imported.weak, imported.expires_at
     async with conn.transaction():
         district_id, consumer_id, consumer_name = await _district_and_consumer(
             conn, lea_code, consumer
@@ -269,8 +290,8 @@ async def import_existing(
             consumer_id=consumer_id,
             label=label,
             scopes=CONSUMER_SCOPES,
-            hash_kind=kind,
-            secret_hash=digest,
+            hash_kind=imported.hash_kind,
+            secret_hash=imported.secret_hash,
             imported=True,
             weak=weak,
             expires_at=expires_at,

@@ -229,18 +229,20 @@ async def invite_email(conn: asyncpg.Connection, token: str) -> str | None:
     return email
 
 
-async def accept_invite(
-    conn: asyncpg.Connection,
-    token: str,
-    password: str,
-    source_addr: str | None,
-    off_loop: OffLoop = in_thread,
-) -> str:
-    """Set the password through an invite; the invite is used up in the same transaction.
-    The hash is made by `off_loop` first (the web passes its bounded argon2 pool)."""
+async def new_password_hash(password: str, off_loop: OffLoop = in_thread) -> str:
+    """The argon2id hash of a password a user chose, after the rules (ValidationFailed), by
+    `off_loop` (the web passes its bounded pool). Taken before any pooled connection is: the
+    hash takes tens of milliseconds, and a connection held meanwhile serves nobody."""
     if problem := password_problem(password):
         raise ValidationFailed({"password": problem})
-    password_hash = await off_loop(hash_password, password)
+    return await off_loop(hash_password, password)
+
+
+async def accept_invite(
+    conn: asyncpg.Connection, token: str, password_hash: str, source_addr: str | None
+) -> str:
+    """Set the password (hashed by `new_password_hash`) through an invite; the invite is used
+    up in the same transaction."""
     async with conn.transaction():
         row = await conn.fetchrow(
             "UPDATE user_invites SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL"

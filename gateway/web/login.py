@@ -214,20 +214,17 @@ async def invite_submit(request: Request) -> Response:
     password, again = field(data, "password"), field(data, "password_again")
     async with svc.stores.control.acquire() as conn:
         email = await users.invite_email(conn, token)
-        if email is None:
-            raise NotFound("This link is no longer valid; ask an operator for a new one.")
-        if password != again:
-            return _invite_page(request, email, {"password_again": "The two passwords differ"}, 400)
-        try:
-            await users.accept_invite(
-                conn,
-                token,
-                password,
-                (client_address(request) or "unknown"),
-                off_loop=svc.slow_hashes.run,
-            )
-        except ValidationFailed as exc:
-            return _invite_page(request, email, exc.errors, 400)
+    if email is None:
+        raise NotFound("This link is no longer valid; ask an operator for a new one.")
+    if password != again:
+        return _invite_page(request, email, {"password_again": "The two passwords differ"}, 400)
+    try:
+        # Hashed with no connection held; the invite is checked again when it is used up.
+        password_hash = await users.new_password_hash(password, off_loop=svc.slow_hashes.run)
+    except ValidationFailed as exc:
+        return _invite_page(request, email, exc.errors, 400)
+    async with svc.stores.control.acquire() as conn:
+        await users.accept_invite(conn, token, password_hash, client_address(request) or "unknown")
     return redirect("/login?set=1")
 
 

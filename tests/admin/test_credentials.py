@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 from starlette.applications import Starlette
 
 from gateway.oauth.tokens import TokenInvalid
@@ -225,6 +226,38 @@ async def test_an_imported_pair_is_slow_hashed_flagged_weak_and_works(
 
     duplicate = await client.post(f"{API}/credentials/import", json=body, headers=operator.headers)
     assert duplicate.status_code == 409
+
+
+async def test_an_import_holds_no_control_connection_while_its_secret_is_hashed(
+    client: httpx.AsyncClient,
+    operator: Operator,
+    setup: Setup,
+    gateway_app: Starlette,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """argon2 takes tens of milliseconds; a pooled connection held through it serves nobody,
+    and a burst of imports would hold the whole control pool."""
+    services = gateway_app.state.services
+    real_run = services.slow_hashes.run
+    held: list[int] = []
+
+    async def observed(job: Any, *args: object) -> Any:
+        held.append(services.stores.control.held_by_this_task())
+        return await real_run(job, *args)
+
+    monkeypatch.setattr(services.slow_hashes, "run", observed)
+    secret = "Autumn2018?"
+    remember(secret)
+    body = {
+        "district": setup.lea,
+        "consumer": setup.consumer,
+        "client_id": f"legacy-{setup.lea.lower()}-held",
+        "client_secret": secret,
+        "name": "From the old gateway",
+    }
+    response = await client.post(f"{API}/credentials/import", json=body, headers=operator.headers)
+    assert response.status_code == 201, response.text
+    assert held == [0]
 
 
 async def test_a_strong_imported_secret_is_not_weak(

@@ -108,10 +108,9 @@ async def test_imported_secret_is_slow_hashed_flagged_weak_and_works(
     client_id = f"legacy-{pair.lea.lower()}-01"
     result = await credentials.import_existing(
         control,
+        await credentials.hash_import(client_id=client_id, secret=weak_secret),
         lea_code=pair.lea,
         consumer=pair.consumer,
-        client_id=client_id,
-        secret=weak_secret,
         label="from the old system",
         actor=CONSUMER_ACTOR,
     )
@@ -130,10 +129,9 @@ async def test_imported_secret_is_slow_hashed_flagged_weak_and_works(
     remember(strong)
     again = await credentials.import_existing(
         control,
+        await credentials.hash_import(client_id=client_id + "b", secret=strong),
         lea_code=pair.lea,
         consumer=pair.consumer,
-        client_id=client_id + "b",
-        secret=strong,
         label="strong",
         actor=CONSUMER_ACTOR,
     )

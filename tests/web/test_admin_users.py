@@ -208,3 +208,38 @@ async def test_the_invite_hashes_in_the_bounded_argon2_pool_not_on_the_loop(
         assert await users.invite_email(control, token) == email, "nothing was used up"
         assert (await newcomer.post(link, data=data)).status_code == 303
     assert await users.invite_email(control, token) is None
+
+
+async def test_the_invite_holds_no_control_connection_while_it_hashes(
+    owner_conn: asyncpg.Connection,
+    control: asyncpg.Connection,
+    gateway_app: Starlette,
+    app_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lea = (await add_district(owner_conn, unique_lea())).lea_code
+    email = f"unheld-{lea.lower()}@district.example"
+    await users.add(
+        control, email=email, role="district", lea_code=lea, password=None, actor=CONSUMER_ACTOR
+    )
+    token = await users.create_invite(control, email, CONSUMER_ACTOR)
+    remember(token)
+    services = gateway_app.state.services
+    real_run = services.slow_hashes.run
+    held: list[int] = []
+
+    async def observed(job: object, *args: object) -> object:
+        held.append(services.stores.control.held_by_this_task())
+        return await real_run(job, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services.slow_hashes, "run", observed)
+    async with client_from(gateway_app, app_settings, "198.51.100.23") as newcomer:
+        form = await newcomer.get(f"/invite/{token}")
+        data = {
+            "csrf_token": csrf(form.text),
+            "password": NEW_PASSWORD,
+            "password_again": NEW_PASSWORD,
+        }
+        assert (await newcomer.post(f"/invite/{token}", data=data)).status_code == 303
+    assert held == [0]
+    assert await users.invite_email(control, token) is None
