@@ -104,6 +104,10 @@ class Settings:
     # document may have (a real request has a few dozen; the red team's 1 MiB one had 40,000).
     document_concurrency: int = 2
     max_document_elements: int = 500
+    # District data uploads (admin API, console) applied at once by this process, and how
+    # many more may wait; further uploads are answered 503 before anything is recorded.
+    load_concurrency: int = 2
+    load_queue: int = 8
     token_ttl_seconds: int = 900
     max_body_bytes: int = 64 * 1024
     max_document_bytes: int = 1024 * 1024
@@ -417,6 +421,8 @@ def load_settings(
         slow_hash_concurrency=number("GATEWAY_SLOW_HASH_CONCURRENCY", 2, 1),
         slow_hash_queue=number("GATEWAY_SLOW_HASH_QUEUE", 32, 0),
         document_concurrency=number("GATEWAY_DOCUMENT_CONCURRENCY", 2, 1),
+        load_concurrency=number("GATEWAY_LOAD_CONCURRENCY", 2, 1),
+        load_queue=number("GATEWAY_LOAD_QUEUE", 8, 0),
         max_document_elements=number("GATEWAY_MAX_DOCUMENT_ELEMENTS", 500, 100),
         token_ttl_seconds=number("GATEWAY_TOKEN_TTL_SECONDS", 900, 60),
         max_body_bytes=number("GATEWAY_MAX_BODY_BYTES", 64 * 1024, 1024),

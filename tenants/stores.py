@@ -82,6 +82,10 @@ class BoundedPool(asyncpg.Pool):  # type: ignore[misc]
         task = asyncio.current_task()
         return sum(1 for holder in self._held_by.values() if holder is task)
 
+    def holding_tasks(self) -> set[asyncio.Task[Any]]:
+        """The tasks holding a connection of this pool now."""
+        return set(self._held_by.values())
+
     async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
         self._held_by.pop(id(connection), None)
         await super().release(connection, timeout=timeout)
@@ -150,6 +154,18 @@ class StoreRegistry:
                 pool.terminate()
 
         await asyncio.gather(*(close(p) for p in pools.values()))
+
+    async def connect(self, store: str) -> asyncpg.Connection:
+        """A connection of its own to `store`, outside the pool (the caller closes it): for a
+        session that lives as long as a long job, such as the lock that holds a load, which
+        a pooled connection would take from the requests for as long."""
+        try:
+            url = self._urls[store]
+        except KeyError:
+            raise StoreUnavailable(f"data store {store!r} is not configured") from None
+        return await asyncpg.connect(
+            url, server_settings=_SERVER_SETTINGS, timeout=self._acquire_timeout
+        )
 
     @property
     def control(self) -> asyncpg.Pool:

@@ -149,8 +149,8 @@ LAYERS: dict[str, set[str]] = {
     "oidc": {"core", "crypto"},
     "outgoing": {"core", "control", "pesc", "tenants", "tenants.queries"},
     # Services wires the owners together (web sessions and the record of district loads
-    # hand housekeeping their purges).
-    "services": {"core", "control", "oauth", "oidc", "tenants", "web"},
+    # hand housekeeping their purges; the loads' slots bound the uploads of the process).
+    "services": {"core", "control", "oauth", "oidc", "tenants", "tenants.loading", "web"},
     "api": {"core", "services", "oauth", "pesc", "tenants", "tenants.queries"},
     "admin": {
         "core",

@@ -89,7 +89,9 @@ async def create_load(call: Call) -> Response:
         source_name=wanted["filename"] or f"upload{suffix}",
     )
     try:
-        load_id = await begin(call.services.stores, district, request, call.actor)
+        load_id = await begin(
+            call.services.stores, call.services.loads, district, request, call.actor
+        )
     except BaseException:
         path.unlink(missing_ok=True)
         raise

@@ -9,8 +9,10 @@ start (control: district_loads 'running')
      rolled back whole)
 finish (control: outcome, counts, first errors; audit event `district.load`)
 
-From start to finish the load's control connection holds it (an advisory lock): if the
-process dies, housekeeping finds the load with no holder and records it failed.
+From start to finish a control connection of the load's own holds it (an advisory lock): if
+the process dies, housekeeping finds the load with no holder and records it failed. The
+holder is not a pooled connection: a load lasts seconds to minutes, and each one running
+would take a connection from the requests' pool for as long.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from tenants.loading.replace import Applied, Observer, Refresh
 from tenants.loading.sources import Source, open_source
 from tenants.loading.staging import Staged, staging
 from tenants.loading.validator import Target, Validator
-from tenants.stores import StoreRegistry
+from tenants.stores import MAIN_STORE, StoreRegistry
 from tenants.transaction import tenant_transaction
 
 Format = Literal["csv", "pesc"]
@@ -47,7 +49,7 @@ Progress = Callable[[str, int, int], None]
 
 # A refused statement, a lost connection (a killed backend shows as either of the last two).
 _BROKEN_OFF = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
-_APPLY_STEPS = 7 + 3 + 4 + 2  # stage tables, upserts, replaces, unlisted and commit
+_APPLY_STEPS = 7 + 1 + 3 + 4 + 2  # stage tables, sessions, upserts, replaces, unlisted, commit
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ class Started:
     holder is gone is reaped as interrupted: gateway.control.district_loads)."""
 
     load_id: UUID
-    holder: Any  # a pooled asyncpg connection, kept until the load is finished
+    holder: Any  # a dedicated asyncpg connection, closed when the load is finished
 
 
 async def start_load(
@@ -129,8 +131,7 @@ async def start_load(
 ) -> Started:
     """Record a load as running (so that an API client has its id at once). The caller
     passes the result to `load_district`, which finishes the load and lets go of it."""
-    pool = stores.control
-    conn = await pool.acquire()
+    conn = await stores.connect(MAIN_STORE)
     try:
         load_id = await district_loads.start(
             conn,
@@ -141,7 +142,7 @@ async def start_load(
             dry_run=request.dry_run,
         )
     except BaseException:
-        await pool.release(conn)
+        await _close(conn)
         raise
     return Started(load_id, conn)
 
@@ -179,14 +180,35 @@ async def load_district(
         await _finish(started.holder, district, actor, result)
         return result
     finally:
-        await _let_go(stores, started)
+        await _let_go(started)
 
 
-async def _let_go(stores: StoreRegistry, started: Started) -> None:
+async def abandon(started: Started, district: District, actor: Actor) -> None:
+    """Finish a load that was started but never ran (its process is stopping): recorded as
+    failed, and let go of."""
+    result = LoadResult(started.load_id, district.lea_code)
+    result.status = "failed"
+    result.message = "the load was interrupted before it began"
+    try:
+        with contextlib.suppress(*_BROKEN_OFF):
+            await _finish(started.holder, district, actor, result)
+    finally:
+        await _let_go(started)
+
+
+async def _let_go(started: Started) -> None:
     # A broken holder connection has lost its session, and the lock with it.
     with contextlib.suppress(*_BROKEN_OFF):
         await district_loads.release(started.holder, started.load_id)
-    await stores.control.release(started.holder)
+    await _close(started.holder)
+
+
+async def _close(conn: asyncpg.Connection) -> None:
+    try:
+        async with asyncio.timeout(5):
+            await conn.close()
+    except (TimeoutError, *_BROKEN_OFF):
+        conn.terminate()
 
 
 def _database_message(exc: BaseException) -> str:

@@ -7,6 +7,12 @@ The body is streamed to disk chunk by chunk (never held in memory) and bounded a
 process stops mid-load the transaction is rolled back with the connection, so the data is
 untouched, and housekeeping records the load as failed (interrupted) once it finds that its
 holder is gone (gateway.control.district_loads).
+
+`LoadSlots` bounds the loads of a process: a few apply at once (each holds a connection of
+the district's store for its transaction, and a core while it validates), a few more wait
+their turn, recorded as running; past that an upload is answered 503 with Retry-After before
+anything is recorded. Without it, a script uploading every district at once took every
+pooled connection, and the gateway answered nobody else until the loads were done.
 """
 
 from __future__ import annotations
@@ -23,10 +29,10 @@ from uuid import UUID
 import structlog
 
 from gateway.audit import Actor
-from gateway.errors import BadRequest, UnsupportedMediaType
+from gateway.errors import BadRequest, ServiceUnavailable, UnsupportedMediaType
 from tenants.directory import District
 from tenants.loading import LoadRequest, load_district, start_load
-from tenants.loading.load import Started
+from tenants.loading.load import Started, abandon
 from tenants.stores import StoreRegistry
 
 log = structlog.stdlib.get_logger("gateway.loads")
@@ -38,7 +44,7 @@ SUFFIXES: Final = {
     "application/xml": ".xml",
     "text/xml": ".xml",
 }
-_RUNNING: set[asyncio.Task[None]] = set()
+_RUNNING: set[asyncio.Future[None]] = set()
 
 
 def suffix_for(content_type: str | None) -> str:
@@ -70,23 +76,87 @@ async def save_upload(chunks: AsyncIterator[bytes], suffix: str) -> Path:
     return path
 
 
+class LoadSlots:
+    """At most `concurrency` loads at once in this process, `queue` more waiting (see above)."""
+
+    def __init__(self, concurrency: int, queue: int) -> None:
+        self._turns = asyncio.Semaphore(concurrency)
+        self._limit = concurrency + queue
+        self._admitted = 0
+
+    @property
+    def admitted(self) -> int:
+        """Loads running or waiting now."""
+        return self._admitted
+
+    def admit(self) -> None:
+        """Count a load in, or refuse it (503) when the slots and the queue are full."""
+        if self._admitted >= self._limit:
+            raise ServiceUnavailable(
+                "Too many district loads at once; try again when one has finished.",
+                retry_after=30,
+            )
+        self._admitted += 1
+
+    def leave(self) -> None:
+        self._admitted -= 1
+
+    def turn(self) -> asyncio.Semaphore:
+        """`async with slots.turn():` while the load runs."""
+        return self._turns
+
+
 async def begin(
-    stores: StoreRegistry, district: District, request: LoadRequest, actor: Actor
+    stores: StoreRegistry,
+    slots: LoadSlots,
+    district: District,
+    request: LoadRequest,
+    actor: Actor,
 ) -> UUID:
-    """Record the load and run it in the background; returns its id at once."""
-    started = await start_load(stores, district, request, actor)
-    task = asyncio.create_task(_run(stores, district, request, actor, started))
+    """Record the load and run it in the background, when its turn comes; returns its id at
+    once. ServiceUnavailable, with nothing recorded, when too many are running or waiting."""
+    slots.admit()
+    try:
+        started = await start_load(stores, district, request, actor)
+    except BaseException:
+        slots.leave()
+        raise
+    began: list[bool] = []  # set once the load has its turn (then load_district finishes it)
+    task = asyncio.create_task(_run(stores, slots, district, request, actor, started, began))
     _RUNNING.add(task)
-    task.add_done_callback(_RUNNING.discard)
+
+    def done(_: asyncio.Task[None]) -> None:
+        # Here, not in the task: a task cancelled before it first ran runs none of its code.
+        _RUNNING.discard(task)
+        slots.leave()
+        with contextlib.suppress(OSError):
+            request.path.unlink(missing_ok=True)
+        if not began:  # cancelled while waiting (shutdown): nothing finished it
+            _keep(asyncio.ensure_future(abandon(started, district, actor)))
+
+    task.add_done_callback(done)
     return started.load_id
 
 
+def _keep(task: asyncio.Future[None]) -> None:
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
+
+
 async def _run(
-    stores: StoreRegistry, district: District, request: LoadRequest, actor: Actor, started: Started
+    stores: StoreRegistry,
+    slots: LoadSlots,
+    district: District,
+    request: LoadRequest,
+    actor: Actor,
+    started: Started,
+    began: list[bool],
 ) -> None:
     load_id = started.load_id
     try:
-        result = await load_district(stores, district, request, actor, started=started)
+        async with slots.turn():
+            began.append(True)
+            result = await load_district(stores, district, request, actor, started=started)
         log.info(
             "district_load",
             load_id=str(load_id),
@@ -96,9 +166,6 @@ async def _run(
         )
     except Exception:
         log.exception("district_load_crashed", load_id=str(load_id))
-    finally:
-        with contextlib.suppress(OSError):
-            request.path.unlink(missing_ok=True)
 
 
 async def wait_all() -> None:

@@ -112,7 +112,7 @@ async def test_a_running_load_in_this_process_is_not_reaped(
         assert (await _status(stores, started.load_id))["status"] == "running"
     finally:
         await district_loads.release(started.holder, started.load_id)
-        await stores.control.release(started.holder)
+        await started.holder.close()  # the load's own connection, not a pooled one
     # Let go of without a finish (a bug, not a death): now it is reaped.
     assert await district_loads.reap(stores.control) >= 1
     assert (await _status(stores, started.load_id))["status"] == "failed"

@@ -103,9 +103,8 @@ async def upload(request: Request, user: SessionUser) -> Response:
         path, None, merge=mode == "merge", dry_run=field(data, "dry_run") == "on", source_name=name
     )
     try:
-        load_id = await begin(
-            services(request).stores, district, request_, actor_for(request, user)
-        )
+        svc = services(request)
+        load_id = await begin(svc.stores, svc.loads, district, request_, actor_for(request, user))
     except BaseException:
         path.unlink(missing_ok=True)
         raise
