@@ -24,6 +24,8 @@ ADD = {
     "lea_code": string(
         10,
         required=True,
+        pattern=districts.LEA_AS_TYPED,
+        pattern_problem=districts.LEA_PROBLEM,
         description="3 to 10 capital letters or digits (NC: 920 Wake County, 92F a charter).",
         example="920",
     ),

@@ -13,6 +13,7 @@ problem is reported at once, keyed by the field's name, as a 422 (`ValidationFai
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +44,12 @@ class Field:
     nullable: bool = False
     default: Any = None
     format: str | None = None  # documentation only (date-time, email, ...)
+    # A regular expression the whole value must match, as JSON Schema reads `pattern` (ECMA
+    # 262: searched, so anchor it with ^ and $), and what to say when it does not. It states
+    # the shape the repository checks (after its own stripping), so that a client, or a
+    # generator of test data, knows it before it sends.
+    pattern: str | None = None
+    pattern_problem: str = "Not in the expected form"
     write_only: bool = False  # a secret: accepted, never returned
     description: str = ""
     example: Any = None
@@ -85,10 +92,19 @@ def _range_problem(field: Field, value: Any) -> str | None:
         return f"At most {field.max_length} characters"
     if field.enum and value not in field.enum:
         return "One of: " + ", ".join(field.enum)
+    if field.pattern is not None and isinstance(value, str) and not _matches(field.pattern, value):
+        return field.pattern_problem
     low, high = field.minimum, field.maximum
     if isinstance(value, int) and low is not None and high is not None and not low <= value <= high:
         return f"An integer from {low} to {high}"
     return None
+
+
+def _matches(pattern: str, value: str) -> bool:
+    """`pattern` found in `value` as ECMA 262 finds it: there `$` is the end of the text,
+    where Python's also matches before a final newline."""
+    found = re.search(pattern, value)
+    return found is not None and (not pattern.endswith("$") or found.end() == len(value))
 
 
 def value_problem(field: Field, value: Any) -> str | None:
@@ -252,6 +268,7 @@ _SCHEMA_KEYS: tuple[tuple[str, Callable[[Field], Any]], ...] = (
     ("minimum", lambda f: f.minimum),
     ("maximum", lambda f: f.maximum),
     ("format", lambda f: f.format),
+    ("pattern", lambda f: f.pattern),
     ("default", lambda f: f.default),
     ("description", lambda f: f.description or None),
     ("examples", lambda f: None if f.example is None else [f.example]),

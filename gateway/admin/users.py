@@ -23,7 +23,14 @@ from gateway.control import users
 FIELDS = ("email", "role", "district", "status", "has_password", "created_at", "last_login_at")
 
 ADD = {
-    "email": string(320, required=True, format="email", example="registrar@wcpss.net"),
+    "email": string(
+        320,
+        required=True,
+        format="email",
+        pattern=users.EMAIL_AS_TYPED,
+        pattern_problem="An email address",
+        example="registrar@wcpss.net",
+    ),
     "role": Field("string", required=True, enum=users.ROLES, example="district"),
     "district": string(
         10,

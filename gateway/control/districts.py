@@ -12,6 +12,9 @@ from gateway.audit import Actor, AuditEvent, record
 from gateway.errors import Conflict, NotFound, ValidationFailed
 
 LEA_CODE = re.compile(r"^[0-9A-Z]{3,10}$")
+LEA_PROBLEM = "LEA code: 3 to 10 capital letters or digits, e.g. 920 or 92F"
+# What `add` accepts as typed, before it strips and capitalises it (for the API's schema).
+LEA_AS_TYPED = r"^\s*[0-9A-Za-z]{3,10}\s*$"
 KINDS = ("lea", "charter")
 _SELECT = (
     "SELECT district_id, lea_code, name, kind, status, store, created_at, updated_at FROM districts"
@@ -21,7 +24,7 @@ _SELECT = (
 def validate(lea_code: str, name: str, kind: str) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not LEA_CODE.match(lea_code):
-        errors["lea"] = "LEA code: 3 to 10 capital letters or digits, e.g. 920 or 92F"
+        errors["lea"] = LEA_PROBLEM
     if not name.strip() or len(name) > 200:
         errors["name"] = "Name is required (at most 200 characters)"
     if kind not in KINDS:

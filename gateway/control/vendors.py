@@ -85,6 +85,10 @@ EXAMPLES: dict[str, str] = {
     "upload_path": "/v1/transcripts or send-library-api/v1/pesc/highschool/transcript/1/3/0",
 }
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+# What `validate` accepts as typed, before it strips and normalises (for the API's schema):
+# an http(s) URL of a host and no more (it says https-only where that applies), and a path.
+SERVER_AS_TYPED = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://[^/?#@\s]+/*\s*$"
+PATH_AS_TYPED = r"^\s*[A-Za-z0-9._~!$&'()*+,;=:@%/-]+\s*$"
 
 
 def _check_server(field: str, value: str, allow_insecure: bool) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from starlette.applications import Starlette
 
+from gateway.control import districts
 from tests.admin.conftest import API, Operator, Setup, eventually, wait_for_district
 from tests.conftest import unique_lea
 
@@ -59,14 +60,16 @@ async def test_invalid_fields_are_422_and_named(
     assert response.status_code == 422
     problem = response.json()
     assert problem["status"] == 422
-    # An empty required string is a shape error too (the document says minLength 1).
-    assert set(problem["errors"]) == {"kind", "county", "name"}, "shape errors, in one answer"
+    # An empty required string is a shape error too (the document says minLength 1), and so
+    # is an LEA code the document's pattern refuses, in the repository's words.
+    assert set(problem["errors"]) == {"kind", "county", "name", "lea_code"}, "in one answer"
     assert problem["errors"]["name"] == "Must not be empty"
+    assert problem["errors"]["lea_code"] == districts.LEA_PROBLEM
     meaning = await client.post(
-        f"{API}/districts", json={"lea_code": "9-2", "name": " "}, headers=operator.headers
+        f"{API}/districts", json={"lea_code": "920X", "name": " "}, headers=operator.headers
     )
     assert meaning.status_code == 422
-    assert set(meaning.json()["errors"]) == {"lea_code", "name"}, "the repository's, renamed"
+    assert set(meaning.json()["errors"]) == {"name"}, "the repository's, renamed"
     typed = await client.post(
         f"{API}/districts", json={"lea_code": 920, "name": ["Wake"]}, headers=operator.headers
     )

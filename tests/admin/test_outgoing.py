@@ -144,10 +144,23 @@ async def test_invalid_connections_are_422_with_every_field_named(
     )
     response = await client.post(url, json=meaning, headers=operator.headers)
     assert response.status_code == 422
-    assert set(response.json()["errors"]) == {"upload_port", "username"}, "shape first"
-    meaning.update(upload_port=443, username="ncdpi")
+    # The document's patterns say what a server and a path look like: in the same answer.
+    errors = response.json()["errors"]
+    assert set(errors) == {"upload_port", "username", "auth_server", "upload_server", "auth_path"}
+    assert errors["auth_server"] == "A URL with scheme and host, e.g. https://auth.vendor.example"
+    assert errors["auth_path"] == "A path, e.g. /oauth/token"
+    # What no pattern says (a port out of range) is the repository's to refuse.
+    meaning.update(
+        auth_server="https://auth.vendor.example:99999",
+        upload_server="https://upload.vendor.example",
+        auth_path="/oauth/token",
+        upload_port=443,
+        username="ncdpi",
+    )
     response = await client.post(url, json=meaning, headers=operator.headers)
-    assert set(response.json()["errors"]) == {"auth_server", "upload_server", "auth_path"}
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) == {"auth_server"}
+    assert "port" in response.json()["errors"]["auth_server"]
 
 
 async def test_an_empty_required_secret_is_refused_as_the_document_says(

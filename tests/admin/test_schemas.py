@@ -9,6 +9,7 @@ import pytest
 
 from gateway.admin.schemas import (
     Field,
+    _matches,
     fields_named,
     integer,
     json_schema,
@@ -189,3 +190,69 @@ def test_the_documented_schema_is_the_enforced_spec() -> None:
         "schema": {"type": "string", "maxLength": 5, "description": "Search"},
         "description": "Search",
     }
+
+
+def test_a_pattern_is_documented_and_enforced_with_its_own_words() -> None:
+    spec = {
+        "code": string(10, required=True, pattern=r"^\s*[0-9A-Z]{3}\s*$", pattern_problem="3 caps")
+    }
+    assert json_schema(spec)["properties"]["code"]["pattern"] == r"^\s*[0-9A-Z]{3}\s*$"
+    assert parse_body(JSON, body({"code": " 92F "}), spec) == {"code": " 92F "}
+    assert errors_of(lambda: parse_body(JSON, body({"code": "9-2"}), spec)) == {"code": "3 caps"}
+    # As JSON Schema reads `$` (the end of the text), not as Python's re (also before a final
+    # newline): a value a client's validator refuses, the server refuses too.
+    strict = {"code": string(10, required=True, pattern="^[A-Z]{3}$")}
+    assert errors_of(lambda: parse_body(JSON, body({"code": "ABC\n"}), strict)) == {
+        "code": "Not in the expected form"
+    }
+
+
+@pytest.mark.parametrize(
+    ("spec", "field", "typed", "normalised_ok"),
+    [
+        ("districts", "lea_code", [" 92f ", "920", "ABCDEFGHIJ"], ["92", "9-2", "ABCDEFGHIJK"]),
+        (
+            "users",
+            "email",
+            [" Registrar@WCPSS.net "],
+            ["registrar", "a@b@c", "a b@c", "¢@v\x87", "a@v"],
+        ),
+        (
+            "outgoing",
+            "auth_server",
+            ["https://auth.vendor.example", " HTTPS://a.example:8443/ ", "https://[::1]:8080"],
+            ["ftp://a.example", "https://a.example/path", "https://user@a.example", "https:a"],
+        ),
+        (
+            "outgoing",
+            "upload_path",
+            ["send-library-api/v1/pesc", "/v1/transcripts", "/"],
+            ["/a b", "/é", "   "],
+        ),
+    ],
+)
+def test_the_documented_patterns_accept_what_the_repository_accepts(
+    spec: str, field: str, typed: list[str], normalised_ok: list[str]
+) -> None:
+    """Each pattern against the repository's own check, on values it accepts and refuses."""
+    from gateway.admin import districts, outgoing, users
+    from gateway.control import districts as d
+    from gateway.control import users as u
+    from gateway.control import vendors as v
+
+    specs = {"districts": districts.ADD, "users": users.ADD, "outgoing": outgoing.ADD}
+    pattern = specs[spec][field].pattern
+    assert pattern is not None
+    repository = {
+        "districts": lambda x: d.LEA_CODE.match(x.strip().upper()) is not None,
+        "users": lambda x: u.ADDRESS.match(x.strip().lower()) is not None,
+        "outgoing": (
+            (lambda x: v._check_server(field, x.strip().rstrip("/"), True) is None)
+            if field.endswith("server")
+            else (lambda x: bool(x.strip()) and v._PATH.match(v.normalise_path(x)) is not None)
+        ),
+    }[spec]
+    for value in typed:
+        assert repository(value) and _matches(pattern, value), value
+    for value in normalised_ok:
+        assert not repository(value) and not _matches(pattern, value), value
