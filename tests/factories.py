@@ -12,6 +12,7 @@ import secrets
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -155,3 +156,17 @@ def large_bundle(district_id: int, folder: Path) -> bytes:
     )  # fmt: skip
     write_bundle(rows, folder)
     return zipped(folder, zipfile.ZIP_STORED)
+
+
+def connections_held_while_hashing(services: Any, monkeypatch: Any) -> list[int]:
+    """For each argon2 job the app runs from now on, how many control-pool connections the
+    task that asked for it held meanwhile (the real job still runs: this only looks)."""
+    real_run = services.slow_hashes.run
+    held: list[int] = []
+
+    async def observed(job: Any, *args: object) -> Any:
+        held.append(services.stores.control.held_by_this_task())
+        return await real_run(job, *args)
+
+    monkeypatch.setattr(services.slow_hashes, "run", observed)
+    return held

@@ -63,43 +63,42 @@ def _secret(updating: bool, note: str) -> Field:
     )
 
 
+def _server(field: str) -> Field:
+    """Auth Server or Upload Server: an http(s) URL of a host, as `vendors.validate` checks."""
+    return string(
+        500,
+        required=True,
+        format="uri",
+        pattern=vendors.SERVER_AS_TYPED,
+        pattern_problem=f"A URL with scheme and host, e.g. {vendors.EXAMPLES[field]}",
+        description="Scheme and host only.",
+        example=vendors.EXAMPLES[field],
+    )
+
+
+def _path(field: str, **options: Any) -> Field:
+    """Auth Path or Upload Path, as `vendors.validate` checks it."""
+    return string(
+        500,
+        required=True,
+        pattern=vendors.PATH_AS_TYPED,
+        pattern_problem=f"A path, e.g. {vendors.EXAMPLES[field]}",
+        **options,
+    )
+
+
 def _spec(*, updating: bool) -> dict[str, Field]:
     """The ten fields of the console's editor, and the grant type. Secrets are required on
     POST only; their meaning (URL shapes, path syntax) is checked by `vendors.validate`."""
     secret_note = "Write-only." + (" Absent, null or empty: unchanged." if updating else "")
     return {
         "name": string(200, required=True, example="Parchment"),
-        "auth_server": string(
-            500,
-            required=True,
-            format="uri",
-            pattern=vendors.SERVER_AS_TYPED,
-            pattern_problem=f"A URL with scheme and host, e.g. {vendors.EXAMPLES['auth_server']}",
-            description="Scheme and host only.",
-            example="https://auth.vendor.example",
-        ),
-        "auth_path": string(
-            500,
-            required=True,
-            pattern=vendors.PATH_AS_TYPED,
-            pattern_problem=f"A path, e.g. {vendors.EXAMPLES['auth_path']}",
-            example="/oauth/token",
-        ),
-        "upload_server": string(
-            500,
-            required=True,
-            format="uri",
-            pattern=vendors.SERVER_AS_TYPED,
-            pattern_problem=f"A URL with scheme and host, e.g. {vendors.EXAMPLES['upload_server']}",
-            description="Scheme and host only.",
-            example="https://upload.vendor.example",
-        ),
+        "auth_server": _server("auth_server"),
+        "auth_path": _path("auth_path", example="/oauth/token"),
+        "upload_server": _server("upload_server"),
         "upload_port": integer(1, 65535, required=True, example=443),
-        "upload_path": string(
-            500,
-            required=True,
-            pattern=vendors.PATH_AS_TYPED,
-            pattern_problem=f"A path, e.g. {vendors.EXAMPLES['upload_path']}",
+        "upload_path": _path(
+            "upload_path",
             description="As the vendor gives it; a missing leading / is added.",
             example="send-library-api/v1/pesc/highschool/transcript/1/3/0",
         ),

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 
 from gateway.oauth.tokens import TokenInvalid
 from tests.admin.conftest import API, Operator, Setup, remember_shared
-from tests.factories import access_token, token_response
+from tests.factories import access_token, connections_held_while_hashing, token_response
 from tests.secrets_seen import remember
 
 
@@ -238,14 +238,7 @@ async def test_an_import_holds_no_control_connection_while_its_secret_is_hashed(
     """argon2 takes tens of milliseconds; a pooled connection held through it serves nobody,
     and a burst of imports would hold the whole control pool."""
     services = gateway_app.state.services
-    real_run = services.slow_hashes.run
-    held: list[int] = []
-
-    async def observed(job: Any, *args: object) -> Any:
-        held.append(services.stores.control.held_by_this_task())
-        return await real_run(job, *args)
-
-    monkeypatch.setattr(services.slow_hashes, "run", observed)
+    held = connections_held_while_hashing(services, monkeypatch)
     secret = "Autumn2018?"
     remember(secret)
     body = {

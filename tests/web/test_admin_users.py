@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from gateway.control import users
 from gateway.settings import Settings
 from tests.conftest import client_from, unique_lea
-from tests.factories import CONSUMER_ACTOR, add_district
+from tests.factories import CONSUMER_ACTOR, add_district, connections_held_while_hashing
 from tests.secrets_seen import remember
 from tests.web.test_admin_pages import Console, error_of, sign_in_operator
 from tests.web.test_login import csrf, sign_in
@@ -167,6 +167,20 @@ async def test_an_operator_cannot_disable_themselves(
     assert (await users.get(control, console.email))["status"] == "active"
 
 
+async def _invited(
+    owner_conn: asyncpg.Connection, control: asyncpg.Connection, prefix: str
+) -> tuple[str, str]:
+    """(email, invite token) of a new district user of a new district."""
+    lea = (await add_district(owner_conn, unique_lea())).lea_code
+    email = f"{prefix}-{lea.lower()}@district.example"
+    await users.add(
+        control, email=email, role="district", lea_code=lea, password=None, actor=CONSUMER_ACTOR
+    )
+    token = await users.create_invite(control, email, CONSUMER_ACTOR)
+    remember(token)
+    return email, token
+
+
 async def test_the_invite_hashes_in_the_bounded_argon2_pool_not_on_the_loop(
     owner_conn: asyncpg.Connection,
     control: asyncpg.Connection,
@@ -176,13 +190,7 @@ async def test_the_invite_hashes_in_the_bounded_argon2_pool_not_on_the_loop(
     """The password of an accepted invite is hashed by the same bounded pool as the token
     endpoint's verifications: while that pool is full, the page answers 503 (and nothing is
     used up); once it drains, the same link works."""
-    lea = (await add_district(owner_conn, unique_lea())).lea_code
-    email = f"pooled-{lea.lower()}@district.example"
-    await users.add(
-        control, email=email, role="district", lea_code=lea, password=None, actor=CONSUMER_ACTOR
-    )
-    token = await users.create_invite(control, email, CONSUMER_ACTOR)
-    remember(token)
+    email, token = await _invited(owner_conn, control, "pooled")
     link = f"/invite/{token}"
     pool = gateway_app.state.services.slow_hashes
     gate = threading.Event()
@@ -217,22 +225,9 @@ async def test_the_invite_holds_no_control_connection_while_it_hashes(
     app_settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    lea = (await add_district(owner_conn, unique_lea())).lea_code
-    email = f"unheld-{lea.lower()}@district.example"
-    await users.add(
-        control, email=email, role="district", lea_code=lea, password=None, actor=CONSUMER_ACTOR
-    )
-    token = await users.create_invite(control, email, CONSUMER_ACTOR)
-    remember(token)
+    _, token = await _invited(owner_conn, control, "unheld")
     services = gateway_app.state.services
-    real_run = services.slow_hashes.run
-    held: list[int] = []
-
-    async def observed(job: object, *args: object) -> object:
-        held.append(services.stores.control.held_by_this_task())
-        return await real_run(job, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(services.slow_hashes, "run", observed)
+    held = connections_held_while_hashing(services, monkeypatch)
     async with client_from(gateway_app, app_settings, "198.51.100.23") as newcomer:
         form = await newcomer.get(f"/invite/{token}")
         data = {
