@@ -63,7 +63,7 @@ VENDOR_LATENCY = Histogram(
     ["result"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0),
 )
-# Read from the queue at each scrape of the worker's /metrics (see gateway.outgoing.monitor).
+# Read from the queue at each scrape of the worker's /metrics (see gateway.outgoing.health).
 QUEUE_DEPTH = Gauge(
     "gateway_release_queue_items",
     "Release items in the queue, by state (queued: waiting or due; in_progress: leased).",

@@ -32,24 +32,42 @@ async def in_thread(job: Callable[..., T], *args: object) -> T:
 
 
 class Offload:
-    def __init__(self, concurrency: int, queue: int, busy: str) -> None:
+    """At most `concurrency` jobs at once, `queue` more waiting, and past that 503 (with
+    Retry-After `retry_after` seconds) before anything is started. `run` is the whole of it
+    for a job in a thread; `admit`, `turn` and `leave` are its three steps, for work that is
+    admitted in a request and runs after it (a district load)."""
+
+    def __init__(self, concurrency: int, queue: int, busy: str, *, retry_after: int = 2) -> None:
         self._running = asyncio.Semaphore(concurrency)
         self._limit = concurrency + queue
         self._admitted = 0
         self._busy = busy
+        self._retry_after = retry_after
 
     @property
     def admitted(self) -> int:
         """Jobs running or waiting now."""
         return self._admitted
 
+    def admit(self) -> None:
+        """Count a job in, or refuse it (ServiceUnavailable) when the slots and queue are full."""
+        if self._admitted >= self._limit:
+            raise ServiceUnavailable(self._busy, retry_after=self._retry_after)
+        self._admitted += 1
+
+    def leave(self) -> None:
+        """Count an admitted job out (done, failed, or never run)."""
+        self._admitted -= 1
+
+    def turn(self) -> asyncio.Semaphore:
+        """`async with offload.turn():` while an admitted job runs."""
+        return self._running
+
     async def run(self, job: Callable[..., T], *args: object) -> T:
         """`job(*args)` in a worker thread, once a slot is free."""
-        if self._admitted >= self._limit:
-            raise ServiceUnavailable(self._busy, retry_after=2)
-        self._admitted += 1
+        self.admit()
         try:
             async with self._running:
                 return await asyncio.to_thread(job, *args)
         finally:
-            self._admitted -= 1
+            self.leave()

@@ -29,7 +29,7 @@ from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
 from gateway.web import sessions as web_sessions
 from tenants.directory import DistrictDirectory
-from tenants.loading.uploads import LoadSlots
+from tenants.loading.uploads import load_slots
 from tenants.notifications import ChangeFeed
 from tenants.stores import MAIN_STORE, StoreRegistry
 
@@ -72,7 +72,7 @@ class Services:
     usage: UsageTracker
     slow_hashes: Offload  # argon2id verifications
     documents: Offload  # TranscriptRequest parsing and validation
-    loads: LoadSlots  # district data uploads running or waiting in this process
+    loads: Offload  # district data uploads running or waiting in this process
     client_auth: ClientAuthenticator
     bearer: BearerVerifier
     housekeeping: Housekeeping
@@ -126,7 +126,7 @@ class Services:
                 settings.document_concurrency * 4,
                 "Too many TranscriptRequests at once; try again shortly.",
             ),
-            loads=LoadSlots(settings.load_concurrency, settings.load_queue),
+            loads=load_slots(settings.load_concurrency, settings.load_queue),
             client_auth=ClientAuthenticator(credentials, lockout, audit, slow_hashes),
             bearer=BearerVerifier(
                 keys,

@@ -8,7 +8,7 @@ process stops mid-load the transaction is rolled back with the connection, so th
 untouched, and housekeeping records the load as failed (interrupted) once it finds that its
 holder is gone (gateway.control.district_loads).
 
-`LoadSlots` bounds the loads of a process: a few apply at once (each holds a connection of
+`load_slots` bounds the loads of a process (a `gateway.offload.Offload`): a few apply at once (each holds a connection of
 the district's store for its transaction, and a core while it validates), a few more wait
 their turn, recorded as running; past that an upload is answered 503 with Retry-After before
 anything is recorded. Without it, a script uploading every district at once took every
@@ -29,7 +29,8 @@ from uuid import UUID
 import structlog
 
 from gateway.audit import Actor
-from gateway.errors import BadRequest, ServiceUnavailable, UnsupportedMediaType
+from gateway.errors import BadRequest, UnsupportedMediaType
+from gateway.offload import Offload
 from tenants.directory import District
 from tenants.loading import LoadRequest, load_district, start_load
 from tenants.loading.load import Started, abandon
@@ -76,39 +77,19 @@ async def save_upload(chunks: AsyncIterator[bytes], suffix: str) -> Path:
     return path
 
 
-class LoadSlots:
-    """At most `concurrency` loads at once in this process, `queue` more waiting (see above)."""
-
-    def __init__(self, concurrency: int, queue: int) -> None:
-        self._turns = asyncio.Semaphore(concurrency)
-        self._limit = concurrency + queue
-        self._admitted = 0
-
-    @property
-    def admitted(self) -> int:
-        """Loads running or waiting now."""
-        return self._admitted
-
-    def admit(self) -> None:
-        """Count a load in, or refuse it (503) when the slots and the queue are full."""
-        if self._admitted >= self._limit:
-            raise ServiceUnavailable(
-                "Too many district loads at once; try again when one has finished.",
-                retry_after=30,
-            )
-        self._admitted += 1
-
-    def leave(self) -> None:
-        self._admitted -= 1
-
-    def turn(self) -> asyncio.Semaphore:
-        """`async with slots.turn():` while the load runs."""
-        return self._turns
+def load_slots(concurrency: int, queue: int) -> Offload:
+    """The bound on one process's loads (see above)."""
+    return Offload(
+        concurrency,
+        queue,
+        "Too many district loads at once; try again when one has finished.",
+        retry_after=30,
+    )
 
 
 async def begin(
     stores: StoreRegistry,
-    slots: LoadSlots,
+    slots: Offload,
     district: District,
     request: LoadRequest,
     actor: Actor,
@@ -145,7 +126,7 @@ def _keep(task: asyncio.Future[None]) -> None:
 
 async def _run(
     stores: StoreRegistry,
-    slots: LoadSlots,
+    slots: Offload,
     district: District,
     request: LoadRequest,
     actor: Actor,

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from gateway.admin.schemas import BODY_LIMIT
 from tenants.loading import uploads
 from tenants.loading.template import write_template
-from tenants.loading.uploads import LoadSlots, wait_all
+from tenants.loading.uploads import load_slots, wait_all
 from tests.admin.conftest import API, Operator, Setup
 from tests.factories import large_bundle, zipped
 
@@ -143,7 +143,7 @@ async def test_uploads_past_the_slots_wait_and_past_the_queue_are_503_holding_no
     """A script uploading every district at once took a pooled control connection per load
     for as long as it ran, and the gateway answered nobody else until they were done."""
     services = gateway_app.state.services
-    slots = LoadSlots(1, 2)
+    slots = load_slots(1, 2)
     monkeypatch.setattr(services, "loads", slots)
     write_template(tmp_path / "b", example=True)
     body = zipped(tmp_path / "b")
@@ -199,7 +199,7 @@ async def test_a_load_cancelled_while_waiting_its_turn_is_recorded_and_let_go(
     control: asyncpg.Connection,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    slots = LoadSlots(1, 1)
+    slots = load_slots(1, 1)
     monkeypatch.setattr(gateway_app.state.services, "loads", slots)
     write_template(tmp_path / "b", example=True)
     async with slots.turn():
