@@ -7,7 +7,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -19,6 +18,7 @@ from gateway.cli import cli
 from tests.cli.conftest import cli_env
 from tests.cli.test_dev import free_port
 from tests.conftest import PgDatabase
+from tests.deploy.servers import wait_ready
 
 
 def test_production_names_what_is_missing() -> None:
@@ -49,16 +49,7 @@ def test_two_workers_serve_and_clean_up(database: PgDatabase, tmp_path: Path) ->
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, Path(f"{tmp_path}/serve.log").read_text()
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "gateway serve did not become ready"
-            time.sleep(0.2)
+        wait_ready(f"http://127.0.0.1:{port}/readyz", process, tmp_path / "serve.log", within=60)
         assert list(temp.glob("gateway-metrics-*")), "serve made no metrics folder"
         for _ in range(20):
             httpx.get(f"http://127.0.0.1:{port}/healthz")
@@ -118,16 +109,7 @@ def test_metrics_port_is_loopback_summed_over_workers_and_off_the_public_port(
     public, scrape = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{metrics_port}/metrics"
     bearer = {"Authorization": "Bearer scrape-secret-for-the-test"}
     try:
-        deadline = time.monotonic() + 120  # only stops a hung test; the loop ends when ready
-        while True:
-            assert process.poll() is None, log_path.read_text()
-            try:
-                if httpx.get(f"{public}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "gateway serve did not become ready"
-            time.sleep(0.2)
+        wait_ready(f"{public}/readyz", process, log_path, within=120)
         # Until both workers have answered some (a new connection each time; bounded).
         sent = 0
         while sent < 2000:

@@ -39,8 +39,11 @@ def nginx_binary() -> str | None:
     )
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, **client: Any) -> None:
-    deadline = time.monotonic() + 90
+def wait_ready(
+    url: str, process: subprocess.Popen[bytes], log: Path, within: float = 90, **client: Any
+) -> None:
+    """Until `url` answers 200; fails with the log if the process ends or `within` s pass."""
+    deadline = time.monotonic() + within
     while True:
         assert process.poll() is None, log.read_text()
         try:
