@@ -8,10 +8,10 @@ process stops mid-load the transaction is rolled back with the connection, so th
 untouched, and housekeeping records the load as failed (interrupted) once it finds that its
 holder is gone (gateway.control.district_loads).
 
-`load_slots` bounds the loads of a process (a `gateway.offload.Offload`): a few apply at once (each holds a connection of
-the district's store for its transaction, and a core while it validates), a few more wait
-their turn, recorded as running; past that an upload is answered 503 with Retry-After before
-anything is recorded. Without it, a script uploading every district at once took every
+`load_slots` bounds the loads of a process (a `gateway.offload.Offload`): a few apply at once
+(each holds a connection of the district's store for its transaction, and a core while it
+validates), a few more wait their turn, recorded as running; past that an upload is answered
+503 with Retry-After before anything is recorded. Without it, a script uploading every district at once took every
 pooled connection, and the gateway answered nobody else until the loads were done.
 """
 
